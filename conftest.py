@@ -1,0 +1,42 @@
+"""Project-wide test setup: the suite runs against a real PostgreSQL server."""
+
+import os
+
+import pytest
+
+
+def pytest_configure(config):
+    # Defaults for DATABASE_URL and the keys come from [tool.pytest.ini_options] env.
+    url = os.environ["DATABASE_URL"]
+    if not url.startswith(("postgres://", "postgresql://")):
+        pytest.exit(f"The tests need PostgreSQL; DATABASE_URL is {url!r}.", returncode=2)
+    _require_postgres(url)
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_allow_audit_truncate, dispatch_uid="audit_allow_truncate")
+
+
+def _require_postgres(url):
+    import psycopg
+
+    conninfo = url.rsplit("/", 1)[0] + "/postgres"
+    try:
+        psycopg.connect(conninfo, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        pytest.exit(
+            f"Cannot connect to PostgreSQL at {conninfo}: {exc}\n"
+            "Start it with `pg_ctlcluster 15 main start` (Debian), `docker compose up -d db`, "
+            "or point DATABASE_URL at a running server.",
+            returncode=2,
+        )
+
+
+def _allow_audit_truncate(sender, connection, **kwargs):
+    """Let the test runner empty the append-only audit table between transactional tests.
+
+    The trigger installed by audit/migrations/0002 permits TRUNCATE only when the session
+    opts in; production sessions never do.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET audit.allow_truncate = 'on'")

@@ -1,0 +1,113 @@
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+from django_fsm import can_proceed
+
+from orders.models import Order, OrderItem
+from orders.services import cancel_order, fulfil_order
+from shop.exceptions import ShopError
+
+# The transitions staff run by hand, each through its service.
+STAFF_TRANSITIONS = {
+    "fulfil": ("Mark fulfilled", fulfil_order),
+    "cancel": ("Cancel order", cancel_order),
+}
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    can_delete = False
+    extra = 0
+    fields = ["product", "sku", "name", "unit_price", "quantity", "line_total"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    change_form_template = "admin/orders/order/change_form.html"
+    inlines = [OrderItemInline]
+    list_display = ["short_id", "user", "status", "total", "currency", "needs_review", "created_at"]
+    list_filter = ["status", "needs_review", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["id", "user__email"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    actions = ["fulfil_selected", "cancel_selected"]
+    readonly_fields = [
+        "id",
+        "user",
+        "status",
+        "currency",
+        "subtotal",
+        "total",
+        "expires_at",
+        "restocked",
+        "needs_review",
+        "review_reason",
+        "idempotency_key",
+        "created_at",
+        "updated_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False  # orders come from checkout
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        # Staff paste the short id shown on the customer's pages; match it as a prefix.
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if 4 <= len(term) <= 36 and all(c in "0123456789abcdef-" for c in term.lower()):
+            queryset |= self.model.objects.filter(id__startswith=term.lower())
+        return queryset, may_have_duplicates
+
+    def get_urls(self):
+        return [
+            path(
+                "<uuid:order_id>/transition/<str:name>/",
+                self.admin_site.admin_view(require_POST(self.transition_view)),
+                name="orders_order_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["staff_transitions"] = [
+                (name, label)
+                for name, (label, _) in STAFF_TRANSITIONS.items()
+                if can_proceed(getattr(obj, name))
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def transition_view(self, request, order_id, name):
+        if name not in STAFF_TRANSITIONS or not self.has_change_permission(request):
+            return redirect("admin:orders_order_changelist")
+        order = get_object_or_404(Order, pk=order_id)
+        self._run(request, order, name)
+        return redirect(reverse("admin:orders_order_change", args=[order.pk]))
+
+    def _run(self, request, order, name):
+        label, service = STAFF_TRANSITIONS[name]
+        try:
+            service(order=order, actor=request.user)
+        except ShopError as exc:
+            self.message_user(request, f"{order}: {exc.detail}", messages.ERROR)
+        else:
+            self.message_user(request, f"{order}: {label.lower()} done.", messages.SUCCESS)
+
+    @admin.action(description="Mark selected orders fulfilled")
+    def fulfil_selected(self, request, queryset):
+        for order in queryset:
+            self._run(request, order, "fulfil")
+
+    @admin.action(description="Cancel selected orders")
+    def cancel_selected(self, request, queryset):
+        for order in queryset:
+            self._run(request, order, "cancel")

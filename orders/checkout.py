@@ -1,0 +1,156 @@
+"""Checkout: turn a list of (product, quantity) lines into an order with its stock reserved."""
+
+import hashlib
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.services import record
+from orders.models import Order, OrderItem
+from shop import inventory
+from shop.exceptions import IdempotencyConflict, InsufficientStock, InvalidCart, ShopError
+
+__all__ = [
+    "MAX_LINES",
+    "MAX_QUANTITY",
+    "IdempotencyConflict",
+    "InsufficientStock",
+    "InvalidCart",
+    "ShopError",
+    "place_order",
+]
+
+MAX_QUANTITY = 1000
+MAX_LINES = 100
+
+
+def place_order(
+    *, user, lines: Iterable[tuple[int, int]], idempotency_key: str | None = None
+) -> Order:
+    """Place an order for `lines` and reserve its stock, all or nothing.
+
+    In one transaction: lock the inventory rows in product-id order (one query), check
+    every line, insert the order and its items, move the stock to reserved and write the
+    audit events. Any error rolls all of it back.
+
+    With an `idempotency_key`, the same user sending the same lines again gets the order
+    made the first time (`order.replayed` is True); the same key with other lines raises
+    IdempotencyConflict. Concurrent requests with one key make one order: the unique
+    constraint on (user, key) lets one insert win and the others replay it.
+
+    Raises InvalidCart (empty, unknown or inactive product, duplicate lines, quantity
+    outside 1..1000) and InsufficientStock (with product_id, requested, available).
+    """
+    quantities = _validate_lines(lines)
+    fingerprint = _fingerprint(quantities)
+    if idempotency_key is not None:
+        if not 1 <= len(idempotency_key) <= 255:
+            raise InvalidCart("The idempotency key must be 1 to 255 characters.")
+        existing = _replay(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        if existing is not None:
+            return existing
+    try:
+        order = _place(
+            user=user,
+            quantities=quantities,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+        )
+    except IntegrityError:
+        # Another request with the same key committed first.
+        existing = (
+            _replay(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
+            if idempotency_key is not None
+            else None
+        )
+        if existing is None:
+            raise
+        return existing
+    order.replayed = False
+    return order
+
+
+def _validate_lines(lines) -> dict[int, int]:
+    quantities: dict[int, int] = {}
+    try:
+        pairs = [(product_id, quantity) for product_id, quantity in lines]
+    except (TypeError, ValueError):
+        raise InvalidCart("Each line needs a product and a quantity.") from None
+    if not pairs:
+        raise InvalidCart("The cart is empty.")
+    if len(pairs) > MAX_LINES:
+        raise InvalidCart(f"An order has at most {MAX_LINES} lines.")
+    for product_id, quantity in pairs:
+        if type(product_id) is not int or type(quantity) is not int:
+            raise InvalidCart("Product ids and quantities must be whole numbers.")
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise InvalidCart(f"Quantity must be between 1 and {MAX_QUANTITY}.")
+        if product_id in quantities:
+            raise InvalidCart(f"Product {product_id} appears on more than one line.")
+        quantities[product_id] = quantity
+    return quantities
+
+
+def _fingerprint(quantities: dict[int, int]) -> str:
+    canonical = ",".join(f"{pid}x{q}" for pid, q in sorted(quantities.items()))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(*, user, idempotency_key: str, fingerprint: str) -> Order | None:
+    order = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+    if order is None:
+        return None
+    if order.request_fingerprint != fingerprint:
+        raise IdempotencyConflict()
+    order.replayed = True
+    return order
+
+
+@transaction.atomic
+def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
+    rows = inventory.lock(product_ids=quantities)
+    for product_id in sorted(quantities):
+        row = rows.get(product_id)
+        if row is None or not row.product.is_active:
+            raise InvalidCart(f"Product {product_id} does not exist or is not for sale.")
+        if row.product.currency != settings.SHOP_CURRENCY:
+            raise InvalidCart(f"Product {product_id} is not sold in {settings.SHOP_CURRENCY}.")
+
+    items = [
+        OrderItem(
+            product_id=pid,
+            sku=rows[pid].product.sku,
+            name=rows[pid].product.name,
+            unit_price=rows[pid].product.price,
+            quantity=q,
+            line_total=rows[pid].product.price * q,
+        )
+        for pid, q in sorted(quantities.items())
+    ]
+    subtotal = sum((item.line_total for item in items), Decimal("0.00"))
+    # Stock first: an out-of-stock cart fails before anything is inserted.
+    order = Order(
+        user=user,
+        currency=settings.SHOP_CURRENCY,
+        subtotal=subtotal,
+        total=subtotal,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+        expires_at=timezone.now() + settings.RESERVATION_TTL,
+    )
+    inventory.reserve(quantities=quantities, actor=user, reason=f"order {order.pk}", locked=rows)
+    order.save(force_insert=True)
+    for item in items:
+        item.order = order
+    OrderItem.objects.bulk_create(items)
+    record(
+        action="order.created",
+        entity_type="order",
+        entity_id=order.pk,
+        actor=user,
+        after={"status": order.status, "total": str(order.total), "currency": order.currency},
+    )
+    return order

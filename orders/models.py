@@ -1,0 +1,137 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django_fsm import FSMField, FSMModelMixin, transition
+
+
+class Order(FSMModelMixin, models.Model):
+    """A customer's order. `status` changes only through the transitions below,
+    and only `orders.services` calls them (it does the stock and audit side effects).
+    """
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Awaiting payment"
+        PAYMENT_PENDING = "payment_pending", "Payment pending"
+        PAID = "paid", "Paid"
+        FULFILLED = "fulfilled", "Fulfilled"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+        FAILED = "failed", "Payment failed"
+        REFUNDED = "refunded", "Refunded"
+
+    # Orders that still hold reserved stock.
+    HOLDING_STOCK = (Status.CREATED, Status.PAYMENT_PENDING)
+    # Orders whose goods have left the shop (unless refunded and restocked).
+    SOLD = (Status.PAID, Status.FULFILLED, Status.REFUNDED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    status = FSMField(default=Status.CREATED, choices=Status.choices, protected=True, db_index=True)
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    # NULL, not "": orders without a key must not collide in the unique constraint.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    # Hash of the checkout request, so a reused idempotency key with another cart is caught.
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(help_text="The stock reservation ends at this time.")
+    restocked = models.BooleanField(default=False, help_text="Refunded goods went back into stock.")
+    needs_review = models.BooleanField(default=False, db_index=True)
+    review_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="order_unique_idempotency_key_per_user",
+            ),
+            models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_gte_0"),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="order_status_expiry_idx")]
+
+    def __str__(self):
+        return f"Order {self.short_id}"
+
+    def get_absolute_url(self):
+        return reverse("orders:detail", kwargs={"pk": self.pk})
+
+    @property
+    def short_id(self) -> str:
+        return str(self.id)[:8]
+
+    # Transitions: bodies stay empty; orders.services does the work around them.
+
+    @transition(field=status, source=Status.CREATED, target=Status.PAYMENT_PENDING)
+    def start_payment(self):
+        pass
+
+    @transition(field=status, source=Status.PAYMENT_PENDING, target=Status.PAID)
+    def mark_paid(self):
+        pass
+
+    @transition(field=status, source=Status.PAID, target=Status.FULFILLED)
+    def fulfil(self):
+        pass
+
+    @transition(
+        field=status, source=[Status.CREATED, Status.PAYMENT_PENDING], target=Status.CANCELLED
+    )
+    def cancel(self):
+        pass
+
+    # `created` may expire too: an order whose PaymentIntent could never be made
+    # must not hold its stock forever.
+    @transition(
+        field=status, source=[Status.CREATED, Status.PAYMENT_PENDING], target=Status.EXPIRED
+    )
+    def expire(self):
+        pass
+
+    @transition(field=status, source=Status.PAYMENT_PENDING, target=Status.FAILED)
+    def fail(self):
+        pass
+
+    @transition(field=status, source=[Status.PAID, Status.FULFILLED], target=Status.REFUNDED)
+    def refund(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.EXPIRED, Status.CANCELLED, Status.FAILED],
+        target=Status.PAID,
+    )
+    def recover_late_payment(self):
+        pass
+
+
+class OrderItem(models.Model):
+    """A line of an order, with the product's name, SKU and price as they were at checkout."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("shop.Product", on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField("SKU", max_length=64)
+    name = models.CharField(max_length=200)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "product"], name="orderitem_unique_product"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1, quantity__lte=1000),
+                name="orderitem_quantity_1_1000",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.name}"

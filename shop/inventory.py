@@ -1,0 +1,163 @@
+"""Stock movements: the only code that writes the Inventory counters.
+
+Every movement locks the inventory rows it touches with SELECT ... FOR UPDATE, ordered
+by product id (the same order checkout, expiry and webhooks use, so they cannot
+deadlock), checks the result cannot go negative, applies all rows in one set-based
+UPDATE and writes one audit event per row, all in the caller's transaction.
+
+    movement    available  reserved  received
+    reserve        -q         +q
+    commit                    -q
+    release        +q         -q
+    restock        +q                   +q
+    adjust         +d                   +d
+    return         +q                            (refunded goods back on the shelf)
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models.functions import Now
+
+from audit.services import Change, record_many
+from shop.exceptions import InsufficientStock, InvalidCart
+from shop.models import Inventory
+
+
+@dataclass(frozen=True)
+class _Delta:
+    available: int = 0
+    reserved: int = 0
+    received: int = 0
+
+
+def lock(*, product_ids) -> dict[int, Inventory]:
+    """Lock the inventory rows of `product_ids` in product-id order; one query.
+
+    Must run inside a transaction. The products come along (read, not locked).
+    Products without an inventory row are absent from the result.
+    """
+    qs = (
+        Inventory.objects.filter(product_id__in=set(product_ids))
+        .select_related("product")
+        .select_for_update(of=("self",))
+        .order_by("product_id")
+    )
+    return {row.product_id: row for row in qs}
+
+
+def reserve(*, quantities: Mapping[int, int], actor=None, reason: str = "", locked=None):
+    """Move stock from available to reserved (checkout). Raises InsufficientStock."""
+    _move(
+        action="inventory.reserved",
+        deltas={pid: _Delta(available=-q, reserved=q) for pid, q in quantities.items()},
+        actor=actor,
+        reason=reason,
+        locked=locked,
+    )
+
+
+def commit(*, quantities: Mapping[int, int], actor=None, reason: str = ""):
+    """Reserved stock leaves the shop: the order is paid."""
+    _move(
+        action="inventory.committed",
+        deltas={pid: _Delta(reserved=-q) for pid, q in quantities.items()},
+        actor=actor,
+        reason=reason,
+    )
+
+
+def release(*, quantities: Mapping[int, int], actor=None, reason: str = ""):
+    """Reserved stock returns to available: the order was cancelled, expired or failed."""
+    _move(
+        action="inventory.released",
+        deltas={pid: _Delta(available=q, reserved=-q) for pid, q in quantities.items()},
+        actor=actor,
+        reason=reason,
+    )
+
+
+def restock(*, product_id: int, quantity: int, actor, reason: str = ""):
+    """Staff received `quantity` new units of a product."""
+    if quantity <= 0:
+        raise InvalidCart("A restock needs a positive quantity.")
+    _move(
+        action="inventory.restocked",
+        deltas={product_id: _Delta(available=quantity, received=quantity)},
+        actor=actor,
+        reason=reason,
+    )
+
+
+def adjust(*, product_id: int, delta: int, actor, reason: str):
+    """Staff correct the available stock by `delta` (a count, breakage, loss).
+
+    Raises InsufficientStock when available would go below zero.
+    """
+    if delta == 0:
+        raise InvalidCart("An adjustment needs a non-zero delta.")
+    _move(
+        action="inventory.adjusted",
+        deltas={product_id: _Delta(available=delta, received=delta)},
+        actor=actor,
+        reason=reason,
+    )
+
+
+def return_to_stock(*, quantities: Mapping[int, int], actor=None, reason: str = ""):
+    """Goods of a refunded order go back on the shelf."""
+    _move(
+        action="inventory.returned",
+        deltas={pid: _Delta(available=q) for pid, q in quantities.items()},
+        actor=actor,
+        reason=reason,
+    )
+
+
+def _move(*, action, deltas: Mapping[int, _Delta], actor, reason, locked=None):
+    if not deltas:
+        return
+    with transaction.atomic():
+        rows = locked if locked is not None else lock(product_ids=deltas)
+        missing = set(deltas) - set(rows)
+        if missing:
+            raise InvalidCart(f"No stock record for product {min(missing)}.")
+        changes = []
+        for pid in sorted(deltas):
+            row, d = rows[pid], deltas[pid]
+            if row.available + d.available < 0:
+                raise InsufficientStock(
+                    product_id=pid,
+                    requested=-d.available,
+                    available=row.available,
+                    name=row.product.name,
+                )
+            before = row.snapshot()
+            row.available += d.available
+            row.reserved += d.reserved
+            row.received += d.received
+            after = row.snapshot()
+            if reason:
+                after["reason"] = reason
+            changes.append(Change(action, "inventory", pid, before, after))
+        Inventory.objects.filter(product_id__in=deltas).update(
+            available=F("available") + _per_row(deltas, "available"),
+            reserved=F("reserved") + _per_row(deltas, "reserved"),
+            received=F("received") + _per_row(deltas, "received"),
+            updated_at=Now(),
+        )
+        record_many(changes=changes, actor=actor)
+
+
+def _per_row(deltas: Mapping[int, _Delta], column: str):
+    """A CASE expression giving each row its own delta, so one UPDATE serves all rows."""
+    whens = [
+        When(product_id=pid, then=Value(getattr(d, column)))
+        for pid, d in deltas.items()
+        if getattr(d, column)
+    ]
+    if not whens:
+        return Value(0)
+    return Case(*whens, default=Value(0), output_field=IntegerField())

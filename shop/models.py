@@ -1,0 +1,103 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A customer or, with is_staff, a member of staff. Logs in with the email address."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    def __str__(self):
+        return self.email
+
+
+class Product(models.Model):
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+    )
+    currency = models.CharField(max_length=3, default=settings.SHOP_CURRENCY)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.sku})"
+
+    def get_absolute_url(self):
+        return reverse("shop:product", kwargs={"slug": self.slug})
+
+
+class Inventory(models.Model):
+    """Stock of one product. Only `shop.inventory` writes these counters.
+
+    `received` is the net stock staff brought in (initial stock, restocks, adjustments);
+    for every product: received == available + reserved + sold.
+    """
+
+    product = models.OneToOneField(
+        Product, primary_key=True, on_delete=models.CASCADE, related_name="inventory"
+    )
+    available = models.IntegerField(default=0)
+    reserved = models.IntegerField(default=0)
+    received = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "inventories"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(available__gte=0), name="inventory_available_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reserved__gte=0), name="inventory_reserved_gte_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id}: {self.available} available, {self.reserved} reserved"
+
+    def snapshot(self) -> dict:
+        return {"available": self.available, "reserved": self.reserved, "received": self.received}

@@ -1,0 +1,88 @@
+"""Catalog changes made by staff (admin, API, demo data). Stock moves go through shop.inventory."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from audit.services import record
+from shop import inventory
+from shop.models import Inventory, Product
+
+EDITABLE_FIELDS = ("name", "description", "price", "is_active")
+
+
+def _product_state(product: Product) -> dict:
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "price": str(product.price),
+        "is_active": product.is_active,
+    }
+
+
+@transaction.atomic
+def create_product(
+    *,
+    sku: str,
+    name: str,
+    price: Decimal,
+    actor,
+    description: str = "",
+    initial_stock: int = 0,
+    is_active: bool = True,
+) -> Product:
+    """Create a product with its (empty) inventory row, then receive `initial_stock` units."""
+    product = Product(
+        sku=sku,
+        name=name,
+        slug=_unique_slug(name, sku),
+        description=description,
+        price=price,
+        is_active=is_active,
+    )
+    product.full_clean()
+    product.save()
+    Inventory.objects.create(product=product)
+    record(
+        action="product.created",
+        entity_type="product",
+        entity_id=product.pk,
+        actor=actor,
+        after=_product_state(product),
+    )
+    if initial_stock:
+        inventory.restock(
+            product_id=product.pk, quantity=initial_stock, actor=actor, reason="initial stock"
+        )
+    return product
+
+
+@transaction.atomic
+def update_product(*, product: Product, actor, **changes) -> Product:
+    """Change a product's name, description, price or visibility. Orders keep their snapshots."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    before = _product_state(product)
+    for field, value in changes.items():
+        setattr(product, field, value)
+    product.full_clean()
+    product.save()
+    record(
+        action="product.updated",
+        entity_type="product",
+        entity_id=product.pk,
+        actor=actor,
+        before=before,
+        after=_product_state(product),
+    )
+    return product
+
+
+def _unique_slug(name: str, sku: str) -> str:
+    base = slugify(name)[:150] or "product"
+    if not Product.objects.filter(slug=base).exists():
+        return base
+    return f"{base}-{slugify(sku)}"[:200]

@@ -1,0 +1,45 @@
+from decimal import Decimal
+
+import factory
+from factory.django import DjangoModelFactory
+
+from shop.models import Inventory, Product, User
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class StaffFactory(UserFactory):
+    email = factory.Sequence(lambda n: f"staff{n}@example.com")
+    is_staff = True
+
+
+class ProductFactory(DjangoModelFactory):
+    """A product with an inventory row; `stock` sets its available (and received) units."""
+
+    class Meta:
+        model = Product
+        skip_postgeneration_save = True
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    slug = factory.Sequence(lambda n: f"product-{n}")
+    price = Decimal("10.00")
+
+    @factory.post_generation
+    def stock(obj, create, extracted, **kwargs):
+        if create:
+            units = 10 if extracted is None else extracted
+            # Test setup writes the row directly: it is the starting state, not a movement.
+            Inventory.objects.create(product=obj, available=units, received=units)
