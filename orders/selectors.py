@@ -1,0 +1,50 @@
+"""Read queries over orders that more than one caller needs."""
+
+from django.db.models import IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from orders.models import Order, OrderItem
+from shop.models import Inventory
+
+
+def _quantity_in(status_filter: Q):
+    return Coalesce(
+        Subquery(
+            OrderItem.objects.filter(status_filter, product_id=OuterRef("product_id"))
+            .values("product_id")
+            .annotate(total=Sum("quantity"))
+            .values("total"),
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def stock_discrepancies() -> list[dict]:
+    """Products whose stock breaks an invariant of DESIGN.md; empty when all is well.
+
+    - available >= 0 and reserved >= 0;
+    - received == available + reserved + sold, where sold counts paid, fulfilled and
+      refunded-but-not-restocked orders;
+    - reserved == the quantities of orders still holding stock (created, payment_pending).
+    One query, whatever the number of products.
+    """
+    sold = Q(order__status__in=Order.SOLD) & ~Q(
+        order__status=Order.Status.REFUNDED, order__restocked=True
+    )
+    rows = Inventory.objects.annotate(
+        sold=_quantity_in(sold),
+        pending=_quantity_in(Q(order__status__in=Order.HOLDING_STOCK)),
+    ).values("product_id", "available", "reserved", "received", "sold", "pending")
+    problems = []
+    for row in rows:
+        broken = []
+        if row["available"] < 0 or row["reserved"] < 0:
+            broken.append("negative stock")
+        if row["received"] != row["available"] + row["reserved"] + row["sold"]:
+            broken.append("received != available + reserved + sold")
+        if row["reserved"] != row["pending"]:
+            broken.append("reserved != quantities of pending orders")
+        if broken:
+            problems.append({**row, "broken": broken})
+    return problems
