@@ -101,3 +101,34 @@ class Inventory(models.Model):
 
     def snapshot(self) -> dict:
         return {"available": self.available, "reserved": self.reserved, "received": self.received}
+
+
+class Cart(models.Model):
+    """A signed-in customer's cart. Anonymous carts live in the session (see shop.cart)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Cart of {self.user}"
+
+
+class CartItem(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product"], name="cartitem_unique_product"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1, quantity__lte=1000),
+                name="cartitem_quantity_1_1000",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.product_id}"

@@ -1,0 +1,2 @@
+def storefront(request):
+    return {}
