@@ -46,3 +46,28 @@ def _allow_audit_truncate(sender, connection, **kwargs):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness buys nothing in tests and costs seconds per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def stripe_sim(settings):
+    """The offline Stripe simulator on a free port, with the shop's settings pointed at it.
+
+    Webhooks are not delivered anywhere until a test sets `stripe_sim.webhook_url`
+    (see `stripe_sim_live`).
+    """
+    from payments.simulator import StripeSimulator
+
+    sim = StripeSimulator(
+        webhook_secret=settings.STRIPE_WEBHOOK_SECRET, retry_delays=(0.2, 0.5, 1, 2)
+    )
+    sim.start()
+    settings.STRIPE_API_BASE = sim.url
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def stripe_sim_live(stripe_sim, live_server):
+    """The simulator delivering signed webhooks to the shop under pytest-django's live server."""
+    stripe_sim.webhook_url = f"{live_server.url}/webhooks/stripe/"
+    return stripe_sim

@@ -3,6 +3,7 @@
 import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from audit.services import record
 from orders.models import Order, OrderItem
+from payments.services import start_payment_after_checkout
 from shop import inventory
 from shop.exceptions import IdempotencyConflict, InsufficientStock, InvalidCart, ShopError
 
@@ -51,6 +53,8 @@ def place_order(
             raise InvalidCart("The idempotency key must be 1 to 255 characters.")
         existing = _replay(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if existing is not None:
+            if existing.status == Order.Status.CREATED:
+                existing = _start_payment(existing)  # the first try could not reach Stripe
             return existing
     try:
         order = _place(
@@ -70,7 +74,19 @@ def place_order(
             raise
         return existing
     order.replayed = False
-    return order
+    return _start_payment(order)
+
+
+def _start_payment(order: Order) -> Order:
+    # After the commit, never inside it: no Stripe call while stock rows are locked.
+    # With no transaction around place_order this runs at once, so the caller gets the
+    # order back as payment_pending (or still created if Stripe could not be reached).
+    transaction.on_commit(partial(start_payment_after_checkout, order_id=order.pk))
+    # A fresh instance, not refresh_from_db(): django-fsm's FSMModelMixin.refresh_from_db
+    # flips a class-wide flag and is not safe with several threads.
+    fresh = Order.objects.get(pk=order.pk)
+    fresh.replayed = order.replayed
+    return fresh
 
 
 def _validate_lines(lines) -> dict[int, int]:

@@ -72,6 +72,7 @@ def cancel_order(*, order: Order, actor) -> Order:
     inventory.release(
         quantities=order_quantities(order), actor=actor, reason=f"order {order.pk} cancelled"
     )
+    _cancel_payment_intent_after_commit(order)
     return transition(order=order, name="cancel", actor=actor)
 
 
@@ -113,7 +114,15 @@ def expire_due_orders(*, limit: int | None = None) -> int:
 
 def _expire_locked(order: Order) -> None:
     inventory.release(quantities=order_quantities(order), reason=f"order {order.pk} expired")
+    _cancel_payment_intent_after_commit(order)
     transition(order=order, name="expire")
+
+
+def _cancel_payment_intent_after_commit(order: Order) -> None:
+    # Imported here: payments builds on orders, not the other way round.
+    from payments.services import cancel_payment_intent_after_commit
+
+    cancel_payment_intent_after_commit(order=order)
 
 
 @transaction.atomic

@@ -1,0 +1,128 @@
+"""The only module that talks to Stripe (or, offline, to the Stripe simulator).
+
+Uses the official SDK unchanged; `STRIPE_API_BASE` only redirects it. Every call has
+a timeout and an idempotency key where it creates something, so a retry never makes a
+second PaymentIntent or refund. Network and Stripe server failures surface as
+PaymentUnavailable; Stripe's answers come back as plain dicts.
+"""
+
+import json
+from decimal import ROUND_HALF_UP, Decimal
+
+import stripe
+from django.conf import settings
+
+from shop.exceptions import PaymentUnavailable
+
+# Stripe's zero-decimal currencies: amounts are sent in whole units.
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga"}
+    | {"pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
+)
+# Connect and read timeouts in seconds: a slow Stripe must not hold a web worker for long.
+TIMEOUT = (3.05, 10)
+
+InvalidSignature = stripe.SignatureVerificationError
+CardError = stripe.CardError
+StripeError = stripe.StripeError
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """Decimal money to Stripe's integer amount (cents, or whole yen)."""
+    if currency.lower() in ZERO_DECIMAL_CURRENCIES:
+        return int(amount.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def from_minor_units(amount: int, currency: str) -> Decimal:
+    if currency.lower() in ZERO_DECIMAL_CURRENCIES:
+        return Decimal(amount).quantize(Decimal("0.01"))
+    return (Decimal(amount) / 100).quantize(Decimal("0.01"))
+
+
+def _client() -> stripe.StripeClient:
+    base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    return stripe.StripeClient(
+        api_key=settings.STRIPE_SECRET_KEY,
+        base_addresses=base,
+        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(timeout=TIMEOUT),
+    )
+
+
+def _call(fn, *args, **kwargs) -> dict:
+    try:
+        return fn(*args, **kwargs).to_dict()
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        raise PaymentUnavailable() from exc
+    except stripe.APIError as exc:  # Stripe's own 5xx
+        raise PaymentUnavailable() from exc
+
+
+def create_payment_intent(*, order) -> dict:
+    """Create (or, on a retry, get back) the PaymentIntent for an order.
+
+    The idempotency key is derived from the order id, so however often this is
+    retried, Stripe keeps one PaymentIntent per order.
+    """
+    return _call(
+        _client().v1.payment_intents.create,
+        params={
+            "amount": to_minor_units(order.total, order.currency),
+            "currency": order.currency,
+            "metadata": {"order_id": str(order.pk)},
+            "description": f"Order {order.pk}",
+            "automatic_payment_methods": {"enabled": True},
+        },
+        options={"idempotency_key": f"order-{order.pk}-payment-intent"},
+    )
+
+
+def retrieve_payment_intent(payment_intent_id: str) -> dict:
+    return _call(_client().v1.payment_intents.retrieve, payment_intent_id)
+
+
+def cancel_payment_intent(payment_intent_id: str, *, reason: str = "abandoned") -> dict:
+    return _call(
+        _client().v1.payment_intents.cancel,
+        payment_intent_id,
+        params={"cancellation_reason": reason},
+    )
+
+
+def create_refund(*, refund) -> dict:
+    """Ask Stripe for a refund recorded by the shop; keyed by its id, so sent once."""
+    payment = refund.payment
+    return _call(
+        _client().v1.refunds.create,
+        params={
+            "payment_intent": payment.stripe_payment_intent_id,
+            "amount": to_minor_units(refund.amount, payment.currency),
+            "metadata": {"shop_refund_id": str(refund.pk), "order_id": str(payment.order_id)},
+        },
+        options={"idempotency_key": f"shop-refund-{refund.pk}"},
+    )
+
+
+def list_refunds(payment_intent_id: str) -> list[dict]:
+    page = _call(
+        _client().v1.refunds.list, params={"payment_intent": payment_intent_id, "limit": 100}
+    )
+    return page["data"]
+
+
+def verify_webhook(*, payload: bytes, signature: str | None) -> dict:
+    """Check a webhook's Stripe-Signature against the raw body and return the event.
+
+    Raises InvalidSignature for a missing, wrong or stale signature (the SDK's default
+    tolerance of 300 s rejects replayed old deliveries) and ValueError for a body that
+    is not a JSON event.
+    """
+    if not signature:
+        raise InvalidSignature("Missing Stripe-Signature header.", signature)
+    text = payload.decode("utf-8")
+    stripe.WebhookSignature.verify_header(text, signature, settings.STRIPE_WEBHOOK_SECRET)
+    event = json.loads(text)
+    if not isinstance(event, dict) or not {"id", "type", "data"} <= event.keys():
+        raise ValueError("Not a Stripe event.")
+    return event

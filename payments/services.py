@@ -1,0 +1,378 @@
+"""Payments: PaymentIntents for orders, applying Stripe's state to orders, refunds.
+
+Stripe calls never run inside a transaction that holds locks: the shop talks to Stripe
+first and then records the answer under the order lock, or records its intent first
+(a pending refund) and sends it after the commit. Lock order everywhere: order row,
+then payment row, then inventory rows by product id.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from functools import partial
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from audit.services import record
+from orders import services as order_services
+from orders.models import Order
+from payments import gateway
+from payments.models import Payment, Refund
+from shop.exceptions import InvalidRefund, InvalidTransition, NotPermitted, PaymentUnavailable
+
+logger = logging.getLogger(__name__)
+
+_CLOSED_WITHOUT_PAYMENT = (Order.Status.EXPIRED, Order.Status.CANCELLED, Order.Status.FAILED)
+_REFUNDABLE = (Order.Status.PAID, Order.Status.FULFILLED)
+
+
+# PaymentIntents
+
+
+def ensure_payment(*, order: Order) -> Payment:
+    """Give an unpaid order its PaymentIntent, creating it at Stripe if need be.
+
+    Idempotent: Stripe's idempotency key is derived from the order id, so retries (a
+    double click, a client retrying after a timeout) get the same PaymentIntent.
+    Raises InvalidTransition when the order no longer awaits payment and
+    PaymentUnavailable when Stripe cannot be reached (the order stays `created`).
+    """
+    existing = Payment.objects.filter(order_id=order.pk).first()
+    order = Order.objects.get(pk=order.pk)
+    if existing is None:
+        if order.status != Order.Status.CREATED or order.expires_at <= timezone.now():
+            raise InvalidTransition(f"Order {order.short_id} is not awaiting payment.")
+        intent = gateway.create_payment_intent(order=order)
+    with transaction.atomic():
+        order = order_services.lock_order(order_id=order.pk)
+        if existing is None:
+            existing, _ = Payment.objects.get_or_create(
+                stripe_payment_intent_id=intent["id"],
+                defaults={
+                    "order": order,
+                    "client_secret": intent.get("client_secret") or "",
+                    "amount": order.total,
+                    "currency": order.currency,
+                    "status": intent["status"],
+                },
+            )
+        if order.status == Order.Status.CREATED:
+            order_services.transition(order=order, name="start_payment")
+    return existing
+
+
+def start_payment_after_checkout(*, order_id) -> None:
+    """Create the PaymentIntent right after checkout commits; leave the order `created`
+    (the customer can retry) if Stripe is unreachable."""
+    try:
+        ensure_payment(order=Order(pk=order_id))
+    except (PaymentUnavailable, gateway.StripeError) as exc:
+        logger.warning("PaymentIntent for order %s not created: %s", order_id, exc)
+
+
+def cancel_payment_intent_after_commit(*, order: Order) -> None:
+    """Once the current transaction commits, cancel the order's PaymentIntent at Stripe.
+
+    Called when an unpaid order is cancelled or expires. A failure is logged and left
+    to reconciliation; a payment that succeeds meanwhile is handled as a late payment.
+    """
+    payment = Payment.objects.filter(order_id=order.pk).first()
+    if payment is None or payment.status in (Payment.Status.SUCCEEDED, Payment.Status.CANCELED):
+        return
+    transaction.on_commit(partial(_cancel_payment_intent, payment.stripe_payment_intent_id))
+
+
+def _cancel_payment_intent(payment_intent_id: str) -> None:
+    try:
+        intent = gateway.cancel_payment_intent(payment_intent_id)
+    except (PaymentUnavailable, gateway.StripeError) as exc:
+        logger.warning("Could not cancel PaymentIntent %s: %s", payment_intent_id, exc)
+        return
+    apply_payment_intent(payment_intent=intent)
+
+
+def apply_payment_intent(*, payment_intent: dict, declined: bool = False) -> None:
+    """Bring the shop in line with a PaymentIntent as Stripe reports it.
+
+    Used by webhooks and by reconciliation alike, and idempotent: applying the same
+    state twice changes nothing the second time. Finds the order by the stored
+    PaymentIntent id or, when the shop has not stored it yet, by the order id in the
+    metadata. `declined` marks a payment_intent.payment_failed event.
+    """
+    order_id = _order_id_for(payment_intent)
+    if order_id is None:
+        logger.info("PaymentIntent %s belongs to no order here", payment_intent["id"])
+        return
+    with transaction.atomic():
+        order = order_services.lock_order(order_id=order_id)
+        payment = _mirror(order=order, intent=payment_intent)
+        if payment is None:
+            return
+        status = payment_intent["status"]
+        if status == Payment.Status.SUCCEEDED:
+            _apply_success(order=order, payment=payment, intent=payment_intent)
+        elif status == Payment.Status.CANCELED and order.status in Order.HOLDING_STOCK:
+            order_services.fail_order(
+                order=order, reason=payment_intent.get("cancellation_reason") or "canceled"
+            )
+        elif declined:
+            record(
+                action="payment.declined",
+                entity_type="order",
+                entity_id=order.pk,
+                after={"reason": payment.last_error, "payment_intent": payment_intent["id"]},
+            )
+
+
+def _order_id_for(intent: dict):
+    stored = (
+        Payment.objects.filter(stripe_payment_intent_id=intent["id"])
+        .values_list("order_id", flat=True)
+        .first()
+    )
+    if stored:
+        return stored
+    candidate = (intent.get("metadata") or {}).get("order_id")
+    if candidate and Order.objects.filter(pk=_as_uuid(candidate)).exists():
+        return candidate
+    return None
+
+
+def _as_uuid(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _mirror(*, order: Order, intent: dict) -> Payment | None:
+    """Create or update the shop's Payment row from a PaymentIntent (order row locked)."""
+    payment = Payment.objects.select_for_update().filter(order=order).first()
+    if payment is not None and payment.stripe_payment_intent_id != intent["id"]:
+        order_services.flag_for_review(
+            order=order,
+            reason=f"A second PaymentIntent {intent['id']} ({intent['status']}) names this order.",
+        )
+        return None
+    if payment is None:
+        payment = Payment(
+            order=order,
+            stripe_payment_intent_id=intent["id"],
+            amount=order.total,
+            currency=order.currency,
+        )
+    error = intent.get("last_payment_error") or {}
+    payment.client_secret = payment.client_secret or intent.get("client_secret") or ""
+    payment.status = intent["status"]
+    payment.amount_received = gateway.from_minor_units(
+        intent.get("amount_received") or 0, intent["currency"]
+    )
+    if error:
+        payment.last_error = error.get("message") or error.get("code") or "declined"
+    elif intent["status"] == Payment.Status.SUCCEEDED:
+        payment.last_error = ""
+    payment.save()
+    return payment
+
+
+def _apply_success(*, order: Order, payment: Payment, intent: dict) -> None:
+    received = intent.get("amount_received") or 0
+    expected = gateway.to_minor_units(order.total, order.currency)
+    if received != expected or intent["currency"] != order.currency:
+        reason = (
+            f"PaymentIntent {intent['id']} received {received} {intent['currency']} "
+            f"(minor units); the order expects {expected} {order.currency}."
+        )
+        if reason not in order.review_reason:
+            order_services.flag_for_review(order=order, reason=reason)
+        return
+    if order.status in Order.HOLDING_STOCK:
+        order_services.mark_paid(order=order)
+    elif order.status in _CLOSED_WITHOUT_PAYMENT and not order_services.recover_late_payment(
+        order=order
+    ):
+        _refund_in_full(payment=payment, reason="Paid after the order closed; the stock was gone.")
+
+
+# Refunds
+
+
+def refund_payment(
+    *, order: Order, actor, amount: Decimal | None = None, restock: bool = False
+) -> Refund:
+    """Staff refund part or all of what is left of an order's payment.
+
+    The refund is recorded (and counted against the payment) under the payment's row
+    lock, so concurrent refunds can never exceed what was received; it is sent to
+    Stripe after the commit. The refund that completes the order's refund moves the
+    order to `refunded`, and only that one may put the goods back in stock.
+    Raises NotPermitted, InvalidTransition (order not paid or fulfilled) and InvalidRefund.
+    """
+    if not actor.is_staff:
+        raise NotPermitted("Only staff can refund orders.")
+    with transaction.atomic():
+        order = order_services.lock_order(order_id=order.pk)
+        payment = Payment.objects.select_for_update().filter(order=order).first()
+        if order.status not in _REFUNDABLE or payment is None:
+            raise InvalidTransition(f"Order {order.short_id} is not refundable.")
+        remaining = payment.refundable
+        amount = remaining if amount is None else Decimal(amount)
+        if amount != amount.quantize(Decimal("0.01")) or not 0 < amount <= remaining:
+            raise InvalidRefund(
+                f"The refund must be between 0.01 and {remaining} {payment.currency}."
+            )
+        completes = amount == remaining
+        if restock and not completes:
+            raise InvalidRefund("Goods go back to stock only with the refund of the whole order.")
+        refund = _record_refund(payment=payment, amount=amount, actor=actor, restock=restock)
+        if completes:
+            order_services.refund_order(order=order, actor=actor, restock=restock)
+    return refund
+
+
+def _refund_in_full(*, payment: Payment, reason: str) -> Refund | None:
+    """Give back everything not yet refunded (the late-payment case); system actor."""
+    if payment.refundable <= 0:
+        return None
+    return _record_refund(payment=payment, amount=payment.refundable, reason=reason)
+
+
+def _record_refund(*, payment, amount, actor=None, reason="", restock=False) -> Refund:
+    refund = Refund.objects.create(
+        payment=payment, amount=amount, reason=reason, restock=restock, created_by=actor
+    )
+    payment.amount_refunded += amount
+    payment.save(update_fields=["amount_refunded", "updated_at"])
+    record(
+        action="payment.refund_requested",
+        entity_type="order",
+        entity_id=payment.order_id,
+        actor=actor,
+        after={"refund_id": refund.pk, "amount": str(amount), "reason": reason},
+    )
+    transaction.on_commit(partial(submit_refund, refund_id=refund.pk))
+    return refund
+
+
+def submit_refund(*, refund_id) -> None:
+    """Send a recorded refund to Stripe (idempotent: keyed by the refund's id).
+
+    If Stripe cannot be reached the refund stays pending and reconciliation retries.
+    """
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    if refund.stripe_refund_id:
+        return
+    try:
+        data = gateway.create_refund(refund=refund)
+    except (PaymentUnavailable, gateway.StripeError) as exc:
+        logger.warning("Refund %s not sent to Stripe: %s", refund_id, exc)
+        return
+    apply_refund(refund=data)
+
+
+def apply_refund(*, refund: dict) -> None:
+    """Record a Stripe refund: one the shop asked for, or one made elsewhere (dashboard).
+
+    Idempotent. The payment's refunded amount is recomputed from its refunds; when the
+    whole payment is refunded, the order becomes `refunded`.
+    """
+    payment_id = (
+        Payment.objects.filter(stripe_payment_intent_id=refund.get("payment_intent"))
+        .values_list("order_id", flat=True)
+        .first()
+    )
+    if payment_id is None:
+        logger.info("Refund %s is for no payment here", refund["id"])
+        return
+    with transaction.atomic():
+        order = order_services.lock_order(order_id=payment_id)
+        payment = Payment.objects.select_for_update().get(order=order)
+        local = _local_refund(payment=payment, refund=refund)
+        is_new = local.pk is None
+        local.stripe_refund_id = refund["id"]
+        local.status = refund.get("status") or Refund.Status.PENDING
+        local.save()
+        counted = payment.refunds.filter(status__in=Refund.COUNTED).aggregate(s=Sum("amount"))
+        payment.amount_refunded = counted["s"] or Decimal("0.00")
+        payment.save(update_fields=["amount_refunded", "updated_at"])
+        if is_new:
+            record(
+                action="payment.refunded_externally",
+                entity_type="order",
+                entity_id=order.pk,
+                after={"refund": refund["id"], "amount": str(local.amount)},
+            )
+        if local.status in (Refund.Status.FAILED, Refund.Status.CANCELED):
+            order_services.flag_for_review(
+                order=order, reason=f"Refund {refund['id']} {local.status}."
+            )
+        if payment.refundable == 0 and order.status in _REFUNDABLE:
+            order_services.refund_order(order=order)
+
+
+def _local_refund(*, payment: Payment, refund: dict) -> Refund:
+    found = payment.refunds.filter(stripe_refund_id=refund["id"]).first()
+    shop_id = (refund.get("metadata") or {}).get("shop_refund_id")
+    if found is None and shop_id and str(shop_id).isdigit():
+        found = payment.refunds.filter(pk=int(shop_id), stripe_refund_id__isnull=True).first()
+    if found is not None:
+        return found
+    return Refund(
+        payment=payment,
+        amount=gateway.from_minor_units(refund["amount"], payment.currency),
+        reason="Made outside the shop",
+    )
+
+
+def sync_refunds(*, payment_intent_id: str) -> None:
+    """Fetch a PaymentIntent's refunds from Stripe and record each (charge.refunded)."""
+    for refund in gateway.list_refunds(payment_intent_id):
+        apply_refund(refund=refund)
+
+
+def flag_dispute(*, dispute: dict) -> None:
+    """A customer disputed a charge: put the order in front of staff."""
+    order_id = (
+        Payment.objects.filter(stripe_payment_intent_id=dispute.get("payment_intent"))
+        .values_list("order_id", flat=True)
+        .first()
+    )
+    if order_id is None:
+        return
+    order_services.flag_for_review(
+        order=Order(pk=order_id),
+        reason=f"Dispute {dispute['id']} ({dispute.get('reason', 'unknown reason')}).",
+    )
+
+
+# Reconciliation
+
+
+def reconcile_payments(*, older_than: timedelta = timedelta(minutes=10)) -> int:
+    """Ask Stripe about payments still pending after `older_than` and apply what it says,
+    as if the lost webhook had arrived; resend refunds Stripe never received.
+
+    Returns the number of orders whose status changed. Safe to run repeatedly.
+    """
+    cutoff = timezone.now() - older_than
+    pending = list(
+        Payment.objects.filter(
+            order__status__in=Order.HOLDING_STOCK, created_at__lte=cutoff
+        ).values_list("stripe_payment_intent_id", "order_id", "order__status")
+    )
+    changed = 0
+    for intent_id, order_id, status in pending:
+        try:
+            apply_payment_intent(payment_intent=gateway.retrieve_payment_intent(intent_id))
+        except (PaymentUnavailable, gateway.StripeError) as exc:
+            logger.warning("Reconciliation of %s failed: %s", intent_id, exc)
+            continue
+        if Order.objects.filter(pk=order_id).exclude(status=status).exists():
+            changed += 1
+    unsent = Refund.objects.filter(stripe_refund_id__isnull=True, created_at__lte=cutoff)
+    for refund_id in unsent.values_list("pk", flat=True):
+        submit_refund(refund_id=refund_id)
+    return changed
