@@ -61,10 +61,11 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # Staff paste the short id shown on the customer's pages; match it as a prefix.
+        base = queryset
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if 4 <= len(term) <= 36 and all(c in "0123456789abcdef-" for c in term.lower()):
-            queryset |= self.model.objects.filter(id__startswith=term.lower())
+        term = search_term.strip().lower()
+        if 4 <= len(term) <= 36 and all(c in "0123456789abcdef-" for c in term):
+            queryset |= base.filter(id__startswith=term)
         return queryset, may_have_duplicates
 
     def get_urls(self):
