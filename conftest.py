@@ -43,9 +43,15 @@ def _allow_audit_truncate(sender, connection, **kwargs):
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
+def _test_settings(settings):
     # PBKDF2's deliberate slowness buys nothing in tests and costs seconds per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Production serves hashed files from collectstatic's manifest; tests render pages
+    # without running collectstatic.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import uuid
 from audit import context
 
 # Accept a caller's id only if it is short and plain, so it is safe to log and store.
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class RequestIdMiddleware:
@@ -15,7 +15,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request.id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = context.request_id.set(request.id)
         try:
             response = self.get_response(request)

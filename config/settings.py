@@ -168,6 +168,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # Proxies in front of the app, so throttles see the client's address, not the proxy's.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
     "DEFAULT_THROTTLE_RATES": {
         "auth": env("THROTTLE_AUTH", default="10/min"),
         "checkout": env("THROTTLE_CHECKOUT", default="30/min"),

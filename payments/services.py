@@ -40,11 +40,11 @@ def ensure_payment(*, order: Order) -> Payment:
     Raises InvalidTransition when the order no longer awaits payment and
     PaymentUnavailable when Stripe cannot be reached (the order stays `created`).
     """
-    existing = Payment.objects.filter(order_id=order.pk).first()
     order = Order.objects.get(pk=order.pk)
+    if order.status not in Order.HOLDING_STOCK or order.expires_at <= timezone.now():
+        raise InvalidTransition(f"Order {order.short_id} is not awaiting payment.")
+    existing = Payment.objects.filter(order_id=order.pk).first()
     if existing is None:
-        if order.status != Order.Status.CREATED or order.expires_at <= timezone.now():
-            raise InvalidTransition(f"Order {order.short_id} is not awaiting payment.")
         intent = gateway.create_payment_intent(order=order)
     with transaction.atomic():
         order = order_services.lock_order(order_id=order.pk)

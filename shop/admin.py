@@ -92,9 +92,6 @@ class ProductAdmin(admin.ModelAdmin):
             )
             obj.pk = created.pk
 
-    def save_related(self, request, form, formsets, change):
-        pass  # the inventory inline is read-only; stock changes only through actions
-
     @admin.action(description="Restock selected products by the quantity given")
     def restock(self, request, queryset):
         quantity = request.POST.get("quantity")

@@ -83,6 +83,12 @@ def update_product(*, product: Product, actor, **changes) -> Product:
 
 def _unique_slug(name: str, sku: str) -> str:
     base = slugify(name)[:150] or "product"
-    if not Product.objects.filter(slug=base).exists():
-        return base
-    return f"{base}-{slugify(sku)}"[:200]
+    candidates = [base, f"{base}-{slugify(sku)}"[:190]]
+    taken = set(Product.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    for candidate in candidates:
+        if candidate not in taken:
+            return candidate
+    n = 2
+    while f"{candidates[1]}-{n}" in taken:
+        n += 1
+    return f"{candidates[1]}-{n}"

@@ -1,0 +1,74 @@
+"""manage.py seed_demo: demo data for development, never with DEBUG off."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from audit.models import AuditEvent
+from shop.models import Inventory, Product, User
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_refuses_with_debug_off(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG"):
+        seed()
+
+    assert not User.objects.exists()
+    assert not Product.objects.exists()
+
+
+def test_creates_admin_customer_and_products_with_stock(settings):
+    settings.DEBUG = True
+
+    output = seed()
+
+    admin = User.objects.get(email="admin@example.com")
+    assert admin.is_superuser and admin.is_staff
+    assert admin.check_password("admin-demo-password")
+    customer = User.objects.get(email="customer@example.com")
+    assert not customer.is_staff and not customer.is_superuser
+    assert customer.check_password("customer-demo-password")
+    assert Product.objects.count() >= 5
+    in_stock = Inventory.objects.filter(available__gt=0)
+    assert in_stock.count() >= 5
+    # Every product has its inventory row, stock received through audited restocks.
+    assert Inventory.objects.count() == Product.objects.count()
+    for inv in Inventory.objects.all():
+        assert (inv.reserved, inv.received) == (0, inv.available)
+    assert AuditEvent.objects.filter(action="inventory.restocked").count() == in_stock.count()
+    assert set(
+        AuditEvent.objects.filter(action="product.created").values_list("actor", flat=True)
+    ) == {admin.pk}
+    assert f"({Product.objects.count()} new product(s))" in output
+
+
+def test_is_idempotent(settings):
+    settings.DEBUG = True
+    seed()
+    state = (
+        list(User.objects.order_by("email").values_list("email", "is_superuser")),
+        list(Product.objects.order_by("sku").values_list("sku", "price")),
+        list(Inventory.objects.order_by("product_id").values_list("available", "received")),
+        AuditEvent.objects.count(),
+    )
+
+    output = seed()
+
+    assert "(0 new product(s))" in output
+    assert (
+        list(User.objects.order_by("email").values_list("email", "is_superuser")),
+        list(Product.objects.order_by("sku").values_list("sku", "price")),
+        list(Inventory.objects.order_by("product_id").values_list("available", "received")),
+        AuditEvent.objects.count(),
+    ) == state
