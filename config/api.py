@@ -1,10 +1,45 @@
-"""API-wide plumbing: pagination and the one place business errors become HTTP answers.
+"""API-wide plumbing shared by every app's `api.py`.
 
-Owned by the JSON API; placeholder bodies are replaced there.
+- `Pagination`: `{count, next, previous, results}`, `?page=N`, `?page_size` up to 100.
+- `StrictSerializer` / `StrictModelSerializer`: input serializers that reject unknown
+  (and read-only) fields with 400, so a client can never set what it may not.
+- `exception_handler`: the one place where errors become HTTP answers. Every error body
+  has the same shape, documented in the schema by the serializers below:
+
+      {"detail": "<human text>", "code": "<stable code>"}                  # any error
+      {"detail": "Invalid input.", "code": "invalid", "errors": {...}}      # 400 from validation
+      {..., "product_id": 1, "requested": 3, "available": 2}               # insufficient_stock
+
+- Throttles backed by the cache: `AuthThrottle` (per client IP) and `CheckoutThrottle`
+  (per user), both answering 429 with `Retry-After`.
+- `error_responses(...)`: the OpenAPI error responses of an operation.
 """
 
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from shop.exceptions import (
+    IdempotencyConflict,
+    InsufficientStock,
+    InvalidCart,
+    InvalidRefund,
+    InvalidTransition,
+    NotPermitted,
+    PaymentUnavailable,
+    ShopError,
+)
+
+# --- pagination ------------------------------------------------------------------------
 
 
 class Pagination(PageNumberPagination):
@@ -13,5 +48,209 @@ class Pagination(PageNumberPagination):
     max_page_size = 100
 
 
+# --- strict input ------------------------------------------------------------------------
+
+
+class RejectUnknownFieldsMixin:
+    """Reject any key of the input that is not a writable field of the serializer.
+
+    Read-only fields (status, totals, user, stock...) count as unknown: sending them is a
+    400, never silently ignored. Nested serializers use it too, so it applies at every level.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(key) for key in data if key not in writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: ["Unknown field."] for key in unknown}, code="unknown_field"
+                )
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Base class of every input serializer."""
+
+
+class StrictModelSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    """Base class of every input model serializer."""
+
+
+# --- errors ------------------------------------------------------------------------------
+
+# Business errors from the services: class -> HTTP status. The most specific class wins.
+SHOP_ERROR_STATUS = {
+    InvalidCart: status.HTTP_400_BAD_REQUEST,
+    InvalidRefund: status.HTTP_400_BAD_REQUEST,
+    InsufficientStock: status.HTTP_409_CONFLICT,
+    InvalidTransition: status.HTTP_409_CONFLICT,
+    IdempotencyConflict: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    NotPermitted: status.HTTP_403_FORBIDDEN,
+    PaymentUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
+def shop_error_status(exc: ShopError) -> int:
+    for klass in type(exc).__mro__:
+        if klass in SHOP_ERROR_STATUS:
+            return SHOP_ERROR_STATUS[klass]
+    return status.HTTP_400_BAD_REQUEST
+
+
+def shop_error_body(exc: ShopError) -> dict:
+    body = {"detail": str(exc.detail), "code": exc.code}
+    if isinstance(exc, InsufficientStock):
+        body.update(product_id=exc.product_id, requested=exc.requested, available=exc.available)
+    return body
+
+
 def exception_handler(exc, context):
-    return drf_exception_handler(exc, context)
+    """Turn any error into `{"detail", "code", ...}`; see the module docstring."""
+    if isinstance(exc, ShopError):
+        response = Response(shop_error_body(exc), status=shop_error_status(exc))
+        if isinstance(exc, PaymentUnavailable):
+            response["Retry-After"] = "30"
+        return response
+    if isinstance(exc, DjangoValidationError):
+        # Model validation (full_clean) inside a service: the client's input was wrong.
+        errors = (
+            exc.message_dict
+            if hasattr(exc, "error_dict")
+            else {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+        )
+        exc = exceptions.ValidationError(errors)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = response.data
+        if not isinstance(errors, dict):
+            errors = {api_settings.NON_FIELD_ERRORS_KEY: errors}
+        response.data = {"detail": "Invalid input.", "code": "invalid", "errors": errors}
+        return response
+    response.data = _flat_error(exc, response.data)
+    return response
+
+
+def _flat_error(exc, data) -> dict:
+    """`{"detail": str, "code": str}` for every other DRF (or simplejwt) exception."""
+    code = getattr(exc, "default_code", "error")
+    if isinstance(data, dict) and "detail" in data:
+        detail = data["detail"]
+        code = str(data.get("code") or getattr(detail, "code", None) or code)
+    elif isinstance(data, dict):
+        # e.g. simplejwt errors carrying several messages; keep the first one.
+        detail = next(iter(data.values()), "")
+    else:
+        detail = data
+    if isinstance(detail, list):
+        detail = detail[0] if detail else ""
+    if hasattr(detail, "code") and detail.code and code == "error":
+        code = detail.code
+    return {"detail": str(detail), "code": code}
+
+
+@csrf_exempt  # any method may land here; it changes nothing, so no CSRF check (and no HTML 403)
+def not_found(request, *args, **kwargs):
+    """JSON 404 for any path under /api/ that no route matched (e.g. a malformed id)."""
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+
+
+# --- throttles --------------------------------------------------------------------------
+
+
+class _CacheRateThrottle(SimpleRateThrottle):
+    """Reads its rate from the settings on each request, so tests and operators can change it.
+
+    (DRF's own throttles freeze `DEFAULT_THROTTLE_RATES` when the class is imported.)
+    """
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view):
+        self.rate = self.get_rate()
+        if self.rate is None:
+            return True
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+
+class AuthThrottle(_CacheRateThrottle):
+    """Login and register attempts per client IP, whoever they claim to be."""
+
+    scope = "auth"
+
+    def get_ident(self, request):
+        # Without a configured NUM_PROXIES, X-Forwarded-For is the client's to forge:
+        # trust only the socket address then.
+        if api_settings.NUM_PROXIES is None:
+            return request.META.get("REMOTE_ADDR", "")
+        return super().get_ident(request)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class CheckoutThrottle(_CacheRateThrottle):
+    """Checkouts per signed-in user."""
+
+    scope = "checkout"
+
+    def get_cache_key(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return None  # authentication fails first anyway
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+# --- schema: error bodies -------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ValidationErrorSerializer(ErrorSerializer):
+    errors = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Field name (or non_field_errors) to its messages, nested like the input.",
+    )
+
+
+class InsufficientStockErrorSerializer(ErrorSerializer):
+    product_id = serializers.IntegerField(required=False)
+    requested = serializers.IntegerField(required=False)
+    available = serializers.IntegerField(required=False)
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid input (`code`: `invalid`, or a business code such as `invalid_cart`).",
+    401: "No or bad credentials.",
+    403: "Authenticated but not allowed.",
+    404: "Not found, not yours, or a malformed id in the path.",
+    409: "Conflict with the current state (`insufficient_stock`, `invalid_transition`).",
+    422: "Idempotency key reused with a different request (`idempotency_conflict`).",
+    429: "Too many requests; see `Retry-After`.",
+    503: "The payment provider cannot be reached (`payment_unavailable`).",
+}
+
+
+def error_responses(*codes: int, conflict_stock: bool = False) -> dict:
+    """OpenAPI responses for the error statuses of an operation."""
+    responses = {}
+    for code in codes:
+        if code == 400:
+            serializer = ValidationErrorSerializer
+        elif code == 409 and conflict_stock:
+            serializer = InsufficientStockErrorSerializer
+        else:
+            serializer = ErrorSerializer
+        responses[code] = OpenApiResponse(serializer, description=_ERROR_DESCRIPTIONS[code])
+    return responses
+
+
+EMPTY_RESPONSE = OpenApiResponse(description="No content.")

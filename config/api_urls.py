@@ -1,1 +1,49 @@
-urlpatterns = []
+"""Routes under /api/: the v1 API, its OpenAPI schema and the Swagger UI."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from audit import api as audit_api
+from config.api import not_found
+from orders import api as orders_api
+from shop import api as shop_api
+
+v1 = [
+    # auth
+    path("auth/register", shop_api.RegisterView.as_view(), name="auth-register"),
+    path("auth/token", shop_api.LoginView.as_view(), name="auth-token"),
+    path("auth/token/refresh", shop_api.RefreshView.as_view(), name="auth-token-refresh"),
+    path("auth/logout", shop_api.LogoutView.as_view(), name="auth-logout"),
+    path("auth/me", shop_api.MeView.as_view(), name="auth-me"),
+    # catalog and stock
+    path("products", shop_api.ProductListCreateView.as_view(), name="products"),
+    path("products/<int:pk>", shop_api.ProductDetailView.as_view(), name="product"),
+    path("inventory", shop_api.InventoryListView.as_view(), name="inventory"),
+    path(
+        "inventory/<int:product_id>/adjust",
+        shop_api.InventoryAdjustView.as_view(),
+        name="inventory-adjust",
+    ),
+    # cart
+    path("cart", shop_api.CartView.as_view(), name="cart"),
+    path("cart/items/<int:product_id>", shop_api.CartItemView.as_view(), name="cart-item"),
+    # orders
+    path("orders/checkout", orders_api.CheckoutView.as_view(), name="checkout"),
+    path("orders", orders_api.OrderListView.as_view(), name="orders"),
+    path("orders/<uuid:pk>", orders_api.OrderDetailView.as_view(), name="order"),
+    path("orders/<uuid:pk>/pay", orders_api.OrderPayView.as_view(), name="order-pay"),
+    path("orders/<uuid:pk>/cancel", orders_api.OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<uuid:pk>/fulfil", orders_api.OrderFulfilView.as_view(), name="order-fulfil"),
+    path("orders/<uuid:pk>/refund", orders_api.OrderRefundView.as_view(), name="order-refund"),
+    # audit
+    path("audit", audit_api.AuditEventListView.as_view(), name="audit"),
+]
+
+app_name = "api"
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Anything else under /api/ (including a malformed id) is a JSON 404, not an HTML page.
+    re_path(r"^.*$", not_found),
+]

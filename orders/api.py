@@ -1,0 +1,204 @@
+"""JSON API of checkout and orders. Views parse, call a service, serialize.
+
+Object access: customers reach only their own orders; anyone else's order answers 404
+(never 403), so order ids leak nothing. Staff reach every order. Staff-only operations
+check staff first, so a customer gets the same 403 whatever the id.
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import CheckoutThrottle, error_responses
+from orders import services as order_services
+from orders.checkout import place_order
+from orders.models import Order
+from orders.serializers import (
+    CheckoutSerializer,
+    OrderFilterSerializer,
+    OrderSerializer,
+    RefundSerializer,
+)
+from payments import services as payment_services
+from shop import cart
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "1 to 255 characters. The same key with the same body answers 200 with the order "
+        "made the first time; with another body, 422."
+    ),
+)
+
+
+def _orders():
+    return Order.objects.select_related("payment").prefetch_related("items")
+
+
+def _order_for(request, pk) -> Order:
+    """The order if the user owns it or is staff; 404 otherwise."""
+    orders = _orders()
+    if not request.user.is_staff:
+        orders = orders.filter(user=request.user)
+    return get_object_or_404(orders, pk=pk)
+
+
+def _order_response(request, pk, *, status_code=status.HTTP_200_OK) -> Response:
+    order = _orders().get(pk=pk)  # re-read: the service may have changed it
+    return Response(OrderSerializer(order, context={"request": request}).data, status=status_code)
+
+
+class CheckoutView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [CheckoutThrottle]
+
+    @extend_schema(
+        operation_id="orders_checkout",
+        tags=["orders"],
+        parameters=[IDEMPOTENCY_KEY],
+        request=CheckoutSerializer,
+        responses={
+            201: OrderSerializer,
+            200: OpenApiResponse(OrderSerializer, description="Replay of an idempotent request."),
+            **error_responses(400, 401, 409, 422, 429, conflict_stock=True),
+        },
+    )
+    def post(self, request):
+        serializer = CheckoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key")
+        items = serializer.validated_data.get("items")
+        from_cart = items is None
+        if from_cart:
+            lines = cart.get_cart(user=request.user).checkout_lines
+            if not lines and key:
+                # The cart was emptied by this very checkout: a retry gets its order back.
+                placed = Order.objects.filter(user=request.user, idempotency_key=key).first()
+                if placed is not None:
+                    return _order_response(request, placed.pk)
+        else:
+            lines = [(line["product_id"], line["quantity"]) for line in items]
+        order = place_order(user=request.user, lines=lines, idempotency_key=key)
+        if from_cart:
+            cart.clear(user=request.user)
+        replayed = getattr(order, "replayed", False)
+        return _order_response(
+            request, order.pk, status_code=status.HTTP_200_OK if replayed else 201
+        )
+
+
+class OrderListView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = OrderSerializer
+
+    def get_queryset(self):
+        filters = OrderFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        orders = _orders().order_by("-created_at", "-id")
+        if not self.request.user.is_staff:
+            orders = orders.filter(user=self.request.user)
+        if filters.validated_data.get("status"):
+            orders = orders.filter(status=filters.validated_data["status"])
+        return orders
+
+    @extend_schema(
+        operation_id="orders_list",
+        tags=["orders"],
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                enum=Order.Status.values,
+                description="Only orders in this status.",
+            )
+        ],
+        responses={200: OrderSerializer(many=True), **error_responses(400, 401, 404)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class OrderDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="orders_retrieve",
+        tags=["orders"],
+        responses={200: OrderSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request, pk):
+        order = _order_for(request, pk)
+        return Response(OrderSerializer(order, context={"request": request}).data)
+
+
+class OrderPayView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="orders_pay",
+        tags=["orders"],
+        request=None,
+        responses={200: OrderSerializer, **error_responses(401, 403, 404, 409, 503)},
+    )
+    def post(self, request, pk):
+        order = _order_for(request, pk)
+        if order.user_id != request.user.pk:
+            raise PermissionDenied("Only the customer who placed the order can pay for it.")
+        payment_services.ensure_payment(order=order)
+        return _order_response(request, order.pk)
+
+
+class OrderCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="orders_cancel",
+        tags=["orders"],
+        request=None,
+        responses={200: OrderSerializer, **error_responses(401, 404, 409)},
+    )
+    def post(self, request, pk):
+        order = _order_for(request, pk)
+        order_services.cancel_order(order=order, actor=request.user)
+        return _order_response(request, order.pk)
+
+
+class OrderFulfilView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="orders_fulfil",
+        tags=["orders"],
+        request=None,
+        responses={200: OrderSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    def post(self, request, pk):
+        order = _order_for(request, pk)
+        order_services.fulfil_order(order=order, actor=request.user)
+        return _order_response(request, order.pk)
+
+
+class OrderRefundView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="orders_refund",
+        tags=["orders"],
+        request=RefundSerializer,
+        responses={200: OrderSerializer, **error_responses(400, 401, 403, 404, 409, 503)},
+    )
+    def post(self, request, pk):
+        order = _order_for(request, pk)
+        serializer = RefundSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment_services.refund_payment(
+            order=order, actor=request.user, **serializer.validated_data
+        )
+        return _order_response(request, order.pk)

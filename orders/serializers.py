@@ -1,0 +1,119 @@
+"""Serializers of the orders API: checkout input, refund input, the order object."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ObjectDoesNotExist
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.api import StrictSerializer
+from orders.checkout import MAX_LINES, MAX_QUANTITY
+from orders.models import Order, OrderItem
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+# --- input -------------------------------------------------------------------------------
+
+
+class CheckoutLineSerializer(StrictSerializer):
+    product_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class CheckoutSerializer(StrictSerializer):
+    """`{items: [...]}` orders those lines; `{}` checks out the user's cart."""
+
+    items = CheckoutLineSerializer(many=True, required=False, max_length=MAX_LINES)
+
+    def validate_items(self, items):
+        if not items:
+            raise serializers.ValidationError("An order needs at least one line.", code="empty")
+        product_ids = [line["product_id"] for line in items]
+        if len(set(product_ids)) != len(product_ids):
+            raise serializers.ValidationError(
+                "Each product may appear on one line only.", code="duplicate"
+            )
+        return items
+
+
+class RefundSerializer(StrictSerializer):
+    amount = serializers.DecimalField(
+        **MONEY,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="Omit to refund everything that is left.",
+    )
+    restock = serializers.BooleanField(
+        required=False, default=False, help_text="Put the goods back in stock (full refund)."
+    )
+
+
+class OrderFilterSerializer(serializers.Serializer):
+    """Query parameters of the order list (other parameters, like `page`, pass through)."""
+
+    status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+class OrderItemSerializer(serializers.ModelSerializer):
+    unit_price = serializers.DecimalField(**MONEY)
+    line_total = serializers.DecimalField(**MONEY)
+
+    class Meta:
+        model = OrderItem
+        fields = ["product_id", "sku", "name", "unit_price", "quantity", "line_total"]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.Serializer):
+    payment_intent_id = serializers.CharField()
+    client_secret = serializers.CharField(
+        allow_null=True,
+        help_text="Only for the order's owner while the order is payment_pending.",
+    )
+    status = serializers.CharField()
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    """The order object. Needs `request` in the context to decide who sees client_secret."""
+
+    subtotal = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
+    items = OrderItemSerializer(many=True)
+    payment = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "status",
+            "currency",
+            "subtotal",
+            "total",
+            "items",
+            "payment",
+            "expires_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(PaymentSerializer(allow_null=True))
+    def get_payment(self, order):
+        try:
+            payment = order.payment
+        except ObjectDoesNotExist:
+            return None
+        request = self.context.get("request")
+        show_secret = (
+            request is not None
+            and request.user.pk == order.user_id
+            and order.status == Order.Status.PAYMENT_PENDING
+        )
+        return {
+            "payment_intent_id": payment.stripe_payment_intent_id,
+            "client_secret": (payment.client_secret or None) if show_secret else None,
+            "status": payment.status,
+        }

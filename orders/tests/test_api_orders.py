@@ -1,0 +1,459 @@
+"""Checkout and order endpoints: contract answers, idempotency, mass assignment, the
+permission matrix (anonymous, owner A, customer B, staff) and flat query counts."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from config.tests import api, client_for
+from orders.models import Order
+from orders.tests.factories import make_order
+from payments.models import Payment, Refund
+from shop.models import CartItem, Inventory
+from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+S = Order.Status
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _stock(product):
+    row = Inventory.objects.get(pk=product.pk)
+    return row.available, row.reserved
+
+
+def _checkout(client, body, key=None):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post(api("orders/checkout"), body, format="json", **headers)
+
+
+def _with_payment(order, *, received=True, pi="pi_test_1"):
+    return Payment.objects.create(
+        order=order,
+        stripe_payment_intent_id=pi,
+        client_secret=f"{pi}_secret_abc",
+        amount=order.total,
+        currency=order.currency,
+        status=Payment.Status.SUCCEEDED if received else Payment.Status.REQUIRES_PAYMENT_METHOD,
+        amount_received=order.total if received else Decimal("0"),
+    )
+
+
+# --- checkout --------------------------------------------------------------------------------
+
+
+def test_checkout_lines_creates_an_order_and_reserves_stock():
+    user = UserFactory()
+    mug = ProductFactory(price=Decimal("4.50"), stock=10)
+    response = _checkout(client_for(user), {"items": [{"product_id": mug.pk, "quantity": 3}]})
+    assert response.status_code == 201
+    body = response.json()
+    order = Order.objects.get(pk=body["id"])
+    assert order.user == user
+    assert body["status"] == "created"
+    assert body["payment"] is None  # on_commit (PaymentIntent) does not run in this test
+    assert (body["subtotal"], body["total"], body["currency"]) == ("13.50", "13.50", "usd")
+    assert body["items"] == [
+        {
+            "product_id": mug.pk,
+            "sku": mug.sku,
+            "name": mug.name,
+            "unit_price": "4.50",
+            "quantity": 3,
+            "line_total": "13.50",
+        }
+    ]
+    assert {"expires_at", "created_at", "updated_at"} <= set(body)
+    assert _stock(mug) == (7, 3)
+
+
+def test_checkout_empty_body_orders_the_cart_and_empties_it():
+    user = UserFactory()
+    client = client_for(user)
+    product = ProductFactory(stock=5)
+    client.put(api(f"cart/items/{product.pk}"), {"quantity": 2}, format="json")
+    response = _checkout(client, {}, key="cart-key")
+    assert response.status_code == 201
+    assert response.json()["items"][0]["quantity"] == 2
+    assert not CartItem.objects.filter(cart__user=user).exists()
+    again = _checkout(client, {}, key="cart-key")
+    assert again.status_code == 200
+    assert again.json()["id"] == response.json()["id"]
+    assert _stock(product) == (3, 2)
+    empty = _checkout(client, {})
+    assert empty.status_code == 400
+    assert empty.json()["code"] == "invalid_cart"
+
+
+def test_checkout_idempotency_key_replays_and_conflicts():
+    user = UserFactory()
+    client = client_for(user)
+    product = ProductFactory(stock=10)
+    body = {"items": [{"product_id": product.pk, "quantity": 2}]}
+    first = _checkout(client, body, key="key-1")
+    second = _checkout(client, body, key="key-1")
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+    conflict = _checkout(client, {"items": [{"product_id": product.pk, "quantity": 3}]}, "key-1")
+    assert conflict.status_code == 422
+    assert conflict.json()["code"] == "idempotency_conflict"
+    assert Order.objects.count() == 1
+    assert _stock(product) == (8, 2)
+    # Keys are per user: another customer's identical key makes a new order.
+    other = _checkout(client_for(UserFactory()), body, key="key-1")
+    assert other.status_code == 201
+    assert other.json()["id"] != first.json()["id"]
+    too_long = _checkout(client, body, key="k" * 256)
+    assert too_long.status_code == 400
+
+
+def test_checkout_out_of_stock_is_409_and_reserves_nothing():
+    client = client_for(UserFactory())
+    plenty = ProductFactory(stock=10)
+    scarce = ProductFactory(stock=1)
+    body = {
+        "items": [
+            {"product_id": plenty.pk, "quantity": 2},
+            {"product_id": scarce.pk, "quantity": 2},
+        ]
+    }
+    response = _checkout(client, body)
+    assert response.status_code == 409
+    assert response.json()["code"] == "insufficient_stock"
+    assert response.json()["product_id"] == scarce.pk
+    assert (response.json()["requested"], response.json()["available"]) == (2, 1)
+    assert not Order.objects.exists()
+    assert _stock(plenty) == (10, 0)
+    assert _stock(scarce) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [],
+        [{"product_id": 1, "quantity": 0}],
+        [{"product_id": 1, "quantity": 1001}],
+        [{"product_id": 1, "quantity": 1}, {"product_id": 1, "quantity": 2}],
+        [{"product_id": 1}],
+        [{"product_id": 1, "quantity": 1, "price": "0.01"}],
+        [{"product_id": 1, "quantity": 1, "unit_price": "0.01"}],
+        "not-a-list",
+    ],
+)
+def test_checkout_rejects_invalid_lines(items):
+    product = ProductFactory(stock=10)
+    for line in items if isinstance(items, list) else []:
+        line["product_id"] = product.pk
+    response = _checkout(client_for(UserFactory()), {"items": items})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert "items" in response.json()["errors"]
+    assert not Order.objects.exists()
+    assert _stock(product) == (10, 0)
+
+
+def test_checkout_unknown_or_inactive_products_are_400():
+    client = client_for(UserFactory())
+    inactive = ProductFactory(is_active=False)
+    for product_id in (999999, inactive.pk):
+        response = _checkout(client, {"items": [{"product_id": product_id, "quantity": 1}]})
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid_cart"
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"status": "paid"},
+        {"total": "0.01"},
+        {"subtotal": "0.01"},
+        {"user": 1},
+        {"currency": "eur"},
+        {"expires_at": "2100-01-01T00:00:00Z"},
+    ],
+)
+def test_checkout_mass_assignment_is_rejected(extra):
+    user = UserFactory()
+    product = ProductFactory(stock=10)
+    body = {"items": [{"product_id": product.pk, "quantity": 1}], **extra}
+    response = _checkout(client_for(user), body)
+    assert response.status_code == 400
+    assert set(extra) <= set(response.json()["errors"])
+    assert not Order.objects.exists()
+
+
+def test_checkout_needs_authentication_and_is_throttled_per_user(settings):
+    product = ProductFactory(stock=100)
+    body = {"items": [{"product_id": product.pk, "quantity": 1}]}
+    assert _checkout(APIClient(), body).status_code == 401
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"auth": "10/min", "checkout": "2/min"},
+    }
+    user = UserFactory()
+    assert [_checkout(client_for(user), body).status_code for _ in range(2)] == [201, 201]
+    blocked = _checkout(client_for(user), body)
+    assert blocked.status_code == 429
+    assert int(blocked["Retry-After"]) > 0
+    assert Order.objects.filter(user=user).count() == 2
+    assert _checkout(client_for(UserFactory()), body).status_code == 201
+
+
+# --- reading orders -------------------------------------------------------------------------
+
+
+def test_list_own_orders_newest_first_and_staff_see_all_with_status_filter():
+    a, b = UserFactory(), UserFactory()
+    a_old = make_order(user=a)
+    a_new = make_order(user=a, status=S.CANCELLED)
+    b_order = make_order(user=b)
+    ids = [o["id"] for o in client_for(a).get(api("orders")).json()["results"]]
+    assert ids == [str(a_new.pk), str(a_old.pk)]
+    staff = client_for(StaffFactory())
+    everything = staff.get(api("orders")).json()
+    assert everything["count"] == 3
+    assert {o["id"] for o in everything["results"]} == {
+        str(a_old.pk),
+        str(a_new.pk),
+        str(b_order.pk),
+    }
+    cancelled = staff.get(api("orders?status=cancelled")).json()["results"]
+    assert [o["id"] for o in cancelled] == [str(a_new.pk)]
+    bad = staff.get(api("orders?status=bogus"))
+    assert bad.status_code == 400
+    assert "status" in bad.json()["errors"]
+    assert APIClient().get(api("orders")).status_code == 401
+
+
+def test_order_list_query_count_is_flat(django_assert_max_num_queries):
+    user = UserFactory()
+    client = client_for(user)
+    _with_payment(make_order(user=user, status=S.PAYMENT_PENDING), received=False, pi="pi_a")
+    make_order(user=user)
+    with django_assert_max_num_queries(4):
+        assert client.get(api("orders")).json()["count"] == 2
+    for n in range(8):
+        order = make_order(user=user, status=S.PAYMENT_PENDING)
+        _with_payment(order, received=False, pi=f"pi_more_{n}")
+    with django_assert_max_num_queries(4):
+        assert len(client.get(api("orders")).json()["results"]) == 10
+    staff = client_for(StaffFactory())
+    with django_assert_max_num_queries(4):
+        assert staff.get(api("orders")).json()["count"] == 10
+
+
+def test_client_secret_only_for_the_owner_while_payment_pending():
+    owner = UserFactory()
+    order = make_order(user=owner, status=S.PAYMENT_PENDING)
+    _with_payment(order, received=False, pi="pi_secret")
+    mine = client_for(owner).get(api(f"orders/{order.pk}")).json()
+    assert mine["payment"] == {
+        "payment_intent_id": "pi_secret",
+        "client_secret": "pi_secret_secret_abc",
+        "status": "requires_payment_method",
+    }
+    as_staff = client_for(StaffFactory()).get(api(f"orders/{order.pk}")).json()
+    assert as_staff["payment"]["client_secret"] is None
+    assert as_staff["payment"]["payment_intent_id"] == "pi_secret"
+    client_for(owner).post(api(f"orders/{order.pk}/cancel"))
+    after = client_for(owner).get(api(f"orders/{order.pk}")).json()
+    assert after["status"] == "cancelled"
+    assert after["payment"]["client_secret"] is None
+
+
+# --- the permission matrix -------------------------------------------------------------------
+
+ANON, OWNER, OTHER, STAFF = "anonymous", "owner", "other", "staff"
+
+
+def _client(who, owner):
+    return {
+        ANON: lambda: APIClient(),
+        OWNER: lambda: client_for(owner),
+        OTHER: lambda: client_for(UserFactory()),
+        STAFF: lambda: client_for(StaffFactory()),
+    }[who]()
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"), [(ANON, 401), (OWNER, 200), (OTHER, 404), (STAFF, 200)]
+)
+def test_matrix_retrieve(who, expected):
+    owner = UserFactory()
+    order = make_order(user=owner)
+    response = _client(who, owner).get(api(f"orders/{order.pk}"))
+    assert response.status_code == expected
+    if expected == 200:
+        assert response.json()["id"] == str(order.pk)
+    else:
+        assert str(order.pk) not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "expected", "status"),
+    [
+        (ANON, 401, S.CREATED),
+        (OWNER, 200, S.CANCELLED),
+        (OTHER, 404, S.CREATED),
+        (STAFF, 200, S.CANCELLED),
+    ],
+)
+def test_matrix_cancel(who, expected, status):
+    owner = UserFactory()
+    product = ProductFactory(stock=5)
+    order = make_order(user=owner, lines=[(product.pk, 2)])
+    response = _client(who, owner).post(api(f"orders/{order.pk}/cancel"))
+    assert response.status_code == expected
+    order.refresh_from_db()
+    assert order.status == status
+    assert _stock(product) == ((5, 0) if status == S.CANCELLED else (3, 2))
+
+
+def test_cancel_a_paid_order_is_409_invalid_transition():
+    owner = UserFactory()
+    order = make_order(user=owner, status=S.PAID)
+    response = client_for(owner).post(api(f"orders/{order.pk}/cancel"))
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+    order.refresh_from_db()
+    assert order.status == S.PAID
+
+
+@pytest.mark.parametrize(
+    ("who", "expected", "status"),
+    [(ANON, 401, S.PAID), (OWNER, 403, S.PAID), (OTHER, 403, S.PAID), (STAFF, 200, S.FULFILLED)],
+)
+def test_matrix_fulfil(who, expected, status):
+    owner = UserFactory()
+    order = make_order(user=owner, status=S.PAID)
+    response = _client(who, owner).post(api(f"orders/{order.pk}/fulfil"))
+    assert response.status_code == expected
+    if expected == 200:
+        assert response.json()["status"] == "fulfilled"
+    order.refresh_from_db()
+    assert order.status == status
+
+
+def test_fulfil_an_unpaid_order_is_409_and_an_unknown_one_404():
+    staff = client_for(StaffFactory())
+    order = make_order()
+    response = staff.post(api(f"orders/{order.pk}/fulfil"))
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+    missing = staff.post(api("orders/00000000-0000-0000-0000-000000000000/fulfil"))
+    assert missing.status_code == 404
+    assert staff.post(api("orders/not-a-uuid/fulfil")).json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"), [(ANON, 401), (OWNER, 403), (OTHER, 403), (STAFF, 200)]
+)
+def test_matrix_refund(who, expected):
+    owner = UserFactory()
+    order = make_order(user=owner, status=S.PAID)
+    _with_payment(order)
+    response = _client(who, owner).post(api(f"orders/{order.pk}/refund"), {}, format="json")
+    assert response.status_code == expected
+    order.refresh_from_db()
+    assert order.status == (S.REFUNDED if expected == 200 else S.PAID)
+    assert Refund.objects.count() == (1 if expected == 200 else 0)
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"), [(ANON, 401), (OWNER, 409), (OTHER, 404), (STAFF, 403)]
+)
+def test_matrix_pay(who, expected):
+    # A paid order without a PaymentIntent: the owner gets 409, nobody reaches Stripe.
+    owner = UserFactory()
+    order = make_order(user=owner, status=S.PAID)
+    response = _client(who, owner).post(api(f"orders/{order.pk}/pay"))
+    assert response.status_code == expected
+    assert not Payment.objects.exists()
+
+
+def test_matrix_list_leaks_nothing():
+    owner, other = UserFactory(), UserFactory()
+    order = make_order(user=owner)
+    assert client_for(other).get(api("orders")).json() == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
+    # ?status= does not widen a customer's view.
+    assert client_for(other).get(api("orders?status=created")).json()["count"] == 0
+    assert client_for(owner).get(api("orders")).json()["results"][0]["id"] == str(order.pk)
+
+
+def test_order_endpoints_reject_other_methods():
+    owner = UserFactory()
+    order = make_order(user=owner)
+    client = client_for(owner)
+    assert client.delete(api(f"orders/{order.pk}")).status_code == 405
+    assert (
+        client.patch(api(f"orders/{order.pk}"), {"status": "paid"}, format="json").status_code
+        == 405
+    )
+    assert client.get(api(f"orders/{order.pk}/cancel")).status_code == 405
+    order.refresh_from_db()
+    assert order.status == S.CREATED
+
+
+# --- refunds ------------------------------------------------------------------------------------
+
+
+def test_partial_then_full_refund():
+    order = make_order(lines=[(ProductFactory(price=Decimal("30.00")).pk, 1)], status=S.PAID)
+    payment = _with_payment(order)
+    staff = client_for(StaffFactory())
+    part = staff.post(api(f"orders/{order.pk}/refund"), {"amount": "10.00"}, format="json")
+    assert part.status_code == 200
+    assert part.json()["status"] == "paid"
+    too_much = staff.post(api(f"orders/{order.pk}/refund"), {"amount": "25.00"}, format="json")
+    assert too_much.status_code == 400
+    assert too_much.json()["code"] == "invalid_refund"
+    rest = staff.post(api(f"orders/{order.pk}/refund"), {"amount": "20.00"}, format="json")
+    assert rest.status_code == 200
+    assert rest.json()["status"] == "refunded"
+    payment.refresh_from_db()
+    assert payment.amount_refunded == Decimal("30.00")
+    again = staff.post(api(f"orders/{order.pk}/refund"), {}, format="json")
+    assert again.status_code == 409
+    assert again.json()["code"] == "invalid_transition"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"amount": "0"}, "amount"),
+        ({"amount": "-5"}, "amount"),
+        ({"amount": "1.001"}, "amount"),
+        ({"restock": "maybe"}, "restock"),
+        ({"status": "refunded"}, "status"),
+    ],
+)
+def test_refund_validation(payload, field):
+    order = make_order(status=S.PAID)
+    _with_payment(order)
+    response = client_for(StaffFactory()).post(
+        api(f"orders/{order.pk}/refund"), payload, format="json"
+    )
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert not Refund.objects.exists()
+
+
+def test_refund_of_an_unpaid_order_is_409():
+    order = make_order()
+    response = client_for(StaffFactory()).post(api(f"orders/{order.pk}/refund"), {}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"

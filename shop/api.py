@@ -1,0 +1,316 @@
+"""JSON API of accounts, catalog, inventory and cart. Views parse, call a service, serialize."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from config.api import EMPTY_RESPONSE, AuthThrottle, error_responses
+from shop import cart, inventory, services
+from shop.models import Inventory, Product, User
+from shop.serializers import (
+    AdjustSerializer,
+    CartQuantitySerializer,
+    CartSerializer,
+    InventorySerializer,
+    LoginSerializer,
+    LogoutSerializer,
+    ProductCreateSerializer,
+    ProductSerializer,
+    ProductUpdateSerializer,
+    RefreshSerializer,
+    RegisteredSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+
+# --- auth ----------------------------------------------------------------------------------
+
+
+def _tokens_for(user) -> dict:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+class RegisterView(APIView):
+    # No authentication: a stale Authorization header must not stop anyone registering.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(
+        operation_id="auth_register",
+        tags=["auth"],
+        request=RegisterSerializer,
+        responses={201: RegisteredSerializer, **error_responses(400, 429)},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(**serializer.validated_data)
+        except IntegrityError:  # the same email, registered a moment ago
+            raise ValidationError(
+                {"email": ["A user with this email address already exists."]}
+            ) from None
+        body = {"user": UserSerializer(user).data, **_tokens_for(user)}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="auth_token",
+        tags=["auth"],
+        request=LoginSerializer,
+        responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
+        auth=[],
+    )
+)
+class LoginView(TokenObtainPairView):
+    authentication_classes = []
+    serializer_class = LoginSerializer
+    throttle_classes = [AuthThrottle]
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="auth_token_refresh",
+        tags=["auth"],
+        request=RefreshSerializer,
+        responses={200: TokenPairSerializer, **error_responses(400, 401)},
+        auth=[],
+    )
+)
+class RefreshView(TokenRefreshView):
+    authentication_classes = []
+    serializer_class = RefreshSerializer
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_logout",
+        tags=["auth"],
+        request=LogoutSerializer,
+        responses={204: EMPTY_RESPONSE, **error_responses(400, 401)},
+    )
+    def post(self, request):
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(serializer.validated_data["refresh"])
+        except TokenError as exc:
+            raise _invalid_refresh(str(exc)) from exc
+        if str(token.get("user_id")) != str(request.user.pk):
+            raise _invalid_refresh("This refresh token belongs to someone else.")
+        token.blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _invalid_refresh(message: str):
+    return ValidationError({"refresh": [message]}, code="token_not_valid")
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_me",
+        tags=["auth"],
+        responses={200: UserSerializer, **error_responses(401)},
+    )
+    def get(self, request):
+        return Response(UserSerializer(request.user).data)
+
+
+# --- catalog ---------------------------------------------------------------------------------
+
+
+class ProductListCreateView(generics.ListAPIView):
+    serializer_class = ProductSerializer
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsAdminUser()]
+        return [AllowAny()]
+
+    def get_queryset(self):
+        products = Product.objects.filter(is_active=True).select_related("inventory")
+        search = self.request.query_params.get("search", "").strip()
+        if search:
+            products = products.filter(Q(name__icontains=search) | Q(sku__icontains=search))
+        return products.order_by("name", "id")
+
+    @extend_schema(
+        operation_id="products_list",
+        tags=["catalog"],
+        parameters=[
+            OpenApiParameter("search", str, description="Part of the name or SKU."),
+        ],
+        responses={200: ProductSerializer(many=True), **error_responses(404)},
+        auth=[],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="products_create",
+        tags=["catalog"],
+        request=ProductCreateSerializer,
+        responses={201: ProductSerializer, **error_responses(400, 401, 403)},
+    )
+    def post(self, request):
+        serializer = ProductCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = services.create_product(actor=request.user, **serializer.validated_data)
+        return Response(_product_data(product.pk), status=status.HTTP_201_CREATED)
+
+
+def _product_data(pk) -> dict:
+    return ProductSerializer(Product.objects.select_related("inventory").get(pk=pk)).data
+
+
+class ProductDetailView(APIView):
+    def get_permissions(self):
+        if self.request.method == "PATCH":
+            return [IsAdminUser()]
+        return [AllowAny()]
+
+    def get_product(self, pk) -> Product:
+        # Staff also see deactivated products (they may reactivate them); others do not.
+        products = Product.objects.select_related("inventory")
+        if not self.request.user.is_staff:
+            products = products.filter(is_active=True)
+        return get_object_or_404(products, pk=pk)
+
+    @extend_schema(
+        operation_id="products_retrieve",
+        tags=["catalog"],
+        responses={200: ProductSerializer, **error_responses(404)},
+        auth=[],
+    )
+    def get(self, request, pk):
+        return Response(ProductSerializer(self.get_product(pk)).data)
+
+    @extend_schema(
+        operation_id="products_update",
+        tags=["catalog"],
+        request=ProductUpdateSerializer,
+        responses={200: ProductSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request, pk):
+        product = self.get_product(pk)
+        serializer = ProductUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data:
+            services.update_product(
+                product=product, actor=request.user, **serializer.validated_data
+            )
+        return Response(_product_data(product.pk))
+
+
+# --- inventory -------------------------------------------------------------------------------
+
+
+class InventoryListView(generics.ListAPIView):
+    permission_classes = [IsAdminUser]
+    serializer_class = InventorySerializer
+    queryset = Inventory.objects.select_related("product").order_by("product_id")
+
+    @extend_schema(
+        operation_id="inventory_list",
+        tags=["inventory"],
+        responses={200: InventorySerializer(many=True), **error_responses(401, 403, 404)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class InventoryAdjustView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="inventory_adjust",
+        tags=["inventory"],
+        request=AdjustSerializer,
+        responses={
+            200: InventorySerializer,
+            **error_responses(400, 401, 403, 404, 409, conflict_stock=True),
+        },
+    )
+    def post(self, request, product_id):
+        get_object_or_404(Inventory, product_id=product_id)
+        serializer = AdjustSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        inventory.adjust(product_id=product_id, actor=request.user, **serializer.validated_data)
+        row = Inventory.objects.select_related("product").get(product_id=product_id)
+        return Response(InventorySerializer(row).data)
+
+
+# --- cart ----------------------------------------------------------------------------------
+
+
+def _cart_response(user) -> Response:
+    return Response(CartSerializer(cart.get_cart(user=user)).data)
+
+
+class CartView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="cart_retrieve",
+        tags=["cart"],
+        responses={200: CartSerializer, **error_responses(401)},
+    )
+    def get(self, request):
+        return _cart_response(request.user)
+
+    @extend_schema(
+        operation_id="cart_clear",
+        tags=["cart"],
+        responses={204: EMPTY_RESPONSE, **error_responses(401)},
+    )
+    def delete(self, request):
+        cart.clear(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CartItemView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="cart_item_set",
+        tags=["cart"],
+        request=CartQuantitySerializer,
+        responses={200: CartSerializer, **error_responses(400, 401, 404)},
+    )
+    def put(self, request, product_id):
+        serializer = CartQuantitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cart.set_quantity(
+            product_id=product_id,
+            quantity=serializer.validated_data["quantity"],
+            user=request.user,
+        )
+        return _cart_response(request.user)
+
+    @extend_schema(
+        operation_id="cart_item_remove",
+        tags=["cart"],
+        responses={200: CartSerializer, **error_responses(401, 404)},
+    )
+    def delete(self, request, product_id):
+        cart.set_quantity(product_id=product_id, quantity=0, user=request.user)
+        return _cart_response(request.user)

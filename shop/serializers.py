@@ -1,0 +1,156 @@
+"""Serializers of the accounts, catalog, inventory and cart API.
+
+Input serializers derive from config.api.StrictSerializer: unknown or read-only fields
+are a 400. Output serializers are read-only views of models and service results.
+"""
+
+from decimal import Decimal
+
+from django.contrib.auth import password_validation
+from rest_framework import serializers
+from rest_framework_simplejwt.serializers import (
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+)
+
+from config.api import RejectUnknownFieldsMixin, StrictSerializer
+from shop.cart import MAX_QUANTITY
+from shop.models import Inventory, Product, User
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+# --- accounts --------------------------------------------------------------------------
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "is_staff"]
+        read_only_fields = fields
+
+
+class RegisterSerializer(StrictSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+    def validate_email(self, value):
+        email = User.objects.normalize_email(value)
+        if User.objects.filter(email__iexact=email).exists():
+            raise serializers.ValidationError(
+                "A user with this email address already exists.", code="email_taken"
+            )
+        return email
+
+    def validate(self, attrs):
+        # Django's validators, with the would-be user so similarity checks work.
+        password_validation.validate_password(attrs["password"], User(email=attrs["email"]))
+        return attrs
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RegisteredSerializer(TokenPairSerializer):
+    user = UserSerializer()
+
+
+class LoginSerializer(RejectUnknownFieldsMixin, TokenObtainPairSerializer):
+    """simplejwt's login ({email, password}), rejecting unknown fields."""
+
+
+class RefreshSerializer(RejectUnknownFieldsMixin, TokenRefreshSerializer):
+    """simplejwt's refresh (rotating, blacklisting the used token), rejecting unknown fields."""
+
+
+class LogoutSerializer(StrictSerializer):
+    refresh = serializers.CharField()
+
+
+# --- catalog -----------------------------------------------------------------------------
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    price = serializers.DecimalField(**MONEY, read_only=True)
+    available = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = ["id", "sku", "name", "description", "price", "currency", "available"]
+        read_only_fields = fields
+
+    def get_available(self, product) -> int:
+        try:
+            return product.inventory.available
+        except Inventory.DoesNotExist:
+            return 0
+
+
+class ProductCreateSerializer(StrictSerializer):
+    sku = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    price = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
+    initial_stock = serializers.IntegerField(required=False, default=0, min_value=0)
+
+    def validate_sku(self, value):
+        if Product.objects.filter(sku=value).exists():
+            raise serializers.ValidationError(
+                "A product with this SKU already exists.", code="unique"
+            )
+        return value
+
+
+class ProductUpdateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    price = serializers.DecimalField(**MONEY, min_value=Decimal("0"), required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+# --- inventory ---------------------------------------------------------------------------
+
+
+class InventorySerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku", read_only=True)
+
+    class Meta:
+        model = Inventory
+        fields = ["product_id", "sku", "available", "reserved"]
+        read_only_fields = fields
+
+
+class AdjustSerializer(StrictSerializer):
+    delta = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
+    reason = serializers.CharField(max_length=255)
+
+    def validate_delta(self, value):
+        if value == 0:
+            raise serializers.ValidationError("The delta must not be zero.", code="zero")
+        return value
+
+
+# --- cart --------------------------------------------------------------------------------
+
+
+class CartItemSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(source="product.pk")
+    sku = serializers.CharField(source="product.sku")
+    name = serializers.CharField(source="product.name")
+    unit_price = serializers.DecimalField(**MONEY, source="product.price")
+    quantity = serializers.IntegerField()
+    line_total = serializers.DecimalField(**MONEY)
+
+
+class CartSerializer(serializers.Serializer):
+    """Serializes shop.cart.CartContents."""
+
+    items = CartItemSerializer(source="lines", many=True)
+    subtotal = serializers.DecimalField(**MONEY)
+    currency = serializers.CharField()
+
+
+class CartQuantitySerializer(StrictSerializer):
+    # The range check (0..1000) is the cart service's; the serializer only wants a number.
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
