@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from config.api import CheckoutThrottle, error_responses
 from orders import services as order_services
-from orders.checkout import place_order
+from orders.checkout import checkout_cart, place_order
 from orders.models import Order
 from orders.serializers import (
     CheckoutSerializer,
@@ -24,7 +24,6 @@ from orders.serializers import (
     RefundSerializer,
 )
 from payments import services as payment_services
-from shop import cart
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -75,19 +74,11 @@ class CheckoutView(APIView):
         serializer.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key")
         items = serializer.validated_data.get("items")
-        from_cart = items is None
-        if from_cart:
-            lines = cart.get_cart(user=request.user).checkout_lines
-            if not lines and key:
-                # The cart was emptied by this very checkout: a retry gets its order back.
-                placed = Order.objects.filter(user=request.user, idempotency_key=key).first()
-                if placed is not None:
-                    return _order_response(request, placed.pk)
+        if items is None:
+            order = checkout_cart(user=request.user, idempotency_key=key)
         else:
             lines = [(line["product_id"], line["quantity"]) for line in items]
-        order = place_order(user=request.user, lines=lines, idempotency_key=key)
-        if from_cart:
-            cart.clear(user=request.user)
+            order = place_order(user=request.user, lines=lines, idempotency_key=key)
         replayed = getattr(order, "replayed", False)
         return _order_response(
             request, order.pk, status_code=status.HTTP_200_OK if replayed else 201

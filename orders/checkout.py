@@ -12,7 +12,7 @@ from django.utils import timezone
 from audit.services import record
 from orders.models import Order, OrderItem
 from payments.services import start_payment_after_checkout
-from shop import inventory
+from shop import cart, inventory
 from shop.exceptions import IdempotencyConflict, InsufficientStock, InvalidCart, ShopError
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "InsufficientStock",
     "InvalidCart",
     "ShopError",
+    "checkout_cart",
     "place_order",
 ]
 
@@ -87,6 +88,23 @@ def _start_payment(order: Order) -> Order:
     fresh = Order.objects.get(pk=order.pk)
     fresh.replayed = order.replayed
     return fresh
+
+
+def checkout_cart(*, user, idempotency_key: str | None = None) -> Order:
+    """Place an order for everything in the user's cart, then empty the cart.
+
+    The HTML checkout and the API's `{}` checkout both come here. A retry with the same
+    idempotency key after the cart was emptied gets back the order it made.
+    """
+    lines = cart.get_cart(user=user).checkout_lines
+    if not lines and idempotency_key:
+        placed = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+        if placed is not None:
+            placed.replayed = True
+            return placed
+    order = place_order(user=user, lines=lines, idempotency_key=idempotency_key)
+    cart.clear(user=user)
+    return order
 
 
 def _validate_lines(lines) -> dict[int, int]:
