@@ -1,2 +1,49 @@
-app_name = "shop"
-urlpatterns = []
+"""The storefront's pages, and the account pages under their un-namespaced names.
+
+Django's auth views and LOGIN_URL reverse "login", "password_reset_done" and friends
+without a namespace, so those live outside the "shop" namespace.
+"""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from orders.views import checkout
+from shop import views
+
+shop_patterns = [
+    path("", views.catalog, name="catalog"),
+    path("products/<slug:slug>/", views.product_detail, name="product"),
+    path("cart/", views.cart_detail, name="cart"),
+    path("cart/add/<int:product_id>/", views.cart_add, name="cart-add"),
+    path("cart/update/", views.cart_update, name="cart-update"),
+    path("cart/remove/", views.cart_remove, name="cart-remove"),
+    path("checkout/", checkout, name="checkout"),
+]
+
+account_patterns = [
+    path("register/", views.register, name="register"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]
+
+urlpatterns = [
+    path("", include((shop_patterns, "shop"))),
+    path("accounts/", include(account_patterns)),
+]

@@ -15,15 +15,6 @@ S = Order.Status
 CHANGELIST = "admin:orders_order_changelist"
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """Admin pages render {% static %}; the manifest storage needs a collectstatic run."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def superuser():
     return StaffFactory(is_superuser=True)

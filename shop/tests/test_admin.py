@@ -14,15 +14,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"  # set by UserFactory
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """Admin pages render {% static %}; the manifest storage needs a collectstatic run."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def superuser():
     return StaffFactory(is_superuser=True)

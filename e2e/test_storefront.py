@@ -1,0 +1,242 @@
+# ruff: noqa: S101, S105
+# (pytest's asserts and the factories' test password, as ruff allows in the apps' tests/)
+"""End to end in headless Chromium: the customer's journeys through the storefront."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from e2e.conftest import save_doc_screenshot
+from orders.checkout import place_order
+from orders.models import Order
+from orders.services import mark_paid
+from shop import cart
+from shop.models import Inventory
+from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
+]
+
+PASSWORD = "correct-horse-battery"
+GOOD_CARD = "4242 4242 4242 4242"
+DECLINED_CARD = "4000 0000 0000 0002"
+PAID_WAIT = 20_000  # ms: the webhook is delivered by the simulator's background thread
+
+
+@pytest.fixture
+def products():
+    return {
+        "mug": ProductFactory(
+            name="Enamel camp mug",
+            price=Decimal("12.50"),
+            stock=40,
+            description="A sturdy enamel mug for coffee outdoors.",
+        ),
+        "pen": ProductFactory(name="Brass pen", price=Decimal("39.99"), stock=3),
+        "tee": ProductFactory(name="Organic cotton tee", price=Decimal("24.00"), stock=25),
+        "cap": ProductFactory(name="Wool cap", price=Decimal("29.00"), stock=0),
+    }
+
+
+def cart_count(page):
+    return page.get_by_test_id("cart-count")
+
+
+def log_in(page, email, password=PASSWORD):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".messages")).to_contain_text(f"Signed in as {email}.")
+
+
+def add_to_cart(page, name, quantity=1):
+    page.goto("/")
+    page.get_by_role("link", name=name, exact=True).click()
+    page.get_by_label("Quantity").fill(str(quantity))
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator(".messages")).to_contain_text(f"Added {quantity} of {name}")
+
+
+def check_out(page):
+    page.get_by_role("link", name="Check out").click()
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    page.get_by_role("button", name="Place order").click()
+    expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}/pay/$"))
+    return Order.objects.get(pk=page.url.split("/")[-3])
+
+
+def pay(page, card):
+    page.get_by_label("Card number").fill(card)
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+
+
+def test_new_customer_registers_buys_two_products_and_sees_the_order_paid(
+    new_page, products, stripe_sim_live
+):
+    page = new_page()
+    page.goto("/")
+    expect(page.get_by_test_id("product-card")).to_have_count(4)
+    expect(page.get_by_text("Only 3 left")).to_be_visible()
+    expect(page.get_by_text("Sold out")).to_be_visible()
+    save_doc_screenshot(page, "catalog")
+
+    page.get_by_role("link", name="Register").click()
+    page.get_by_label("Email address").fill("ada@example.com")
+    page.get_by_label("Password", exact=True).fill("a-long-passphrase")
+    page.get_by_label("Password confirmation").fill("a-long-passphrase")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator(".messages")).to_contain_text("Welcome! Your account ada@example.com")
+
+    add_to_cart(page, "Enamel camp mug", 2)
+    add_to_cart(page, "Brass pen", 1)
+    expect(cart_count(page)).to_have_text("3")
+    expect(page.get_by_test_id("subtotal")).to_have_text("64.99 USD")
+
+    order = check_out(page)
+    expect(page.get_by_text("Your items are reserved for")).to_be_visible()
+    pay(page, GOOD_CARD)
+
+    # The order page polls its status: "Paid" appears once the webhook has moved it.
+    expect(page).to_have_url(re.compile(rf"/orders/{order.pk}/$"))
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WAIT)
+    expect(page.get_by_test_id("timeline")).to_contain_text("Payment received")
+    expect(cart_count(page)).to_have_text("0")
+    save_doc_screenshot(page, "order-paid")
+
+    order = Order.objects.get(pk=order.pk)
+    assert (order.status, order.total, order.user.email) == (
+        Order.Status.PAID,
+        Decimal("64.99"),
+        "ada@example.com",
+    )
+    pen = Inventory.objects.get(product=products["pen"])
+    assert (pen.available, pen.reserved) == (2, 0)
+
+
+def test_a_declined_card_shows_the_reason_and_a_retry_succeeds(new_page, products, stripe_sim_live):
+    customer = UserFactory()
+    page = new_page()
+    log_in(page, customer.email)
+    add_to_cart(page, "Organic cotton tee", 1)
+    order = check_out(page)
+
+    pay(page, DECLINED_CARD)
+    expect(page.get_by_test_id("payment-result")).to_have_text("Your card was declined.")
+    expect(page).to_have_url(re.compile(r"/pay/$"))
+
+    pay(page, GOOD_CARD)
+    expect(page).to_have_url(re.compile(rf"/orders/{order.pk}/$"))
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WAIT)
+    expect(page.get_by_test_id("timeline")).to_contain_text(
+        "Payment declined: Your card was declined."
+    )
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
+
+
+def test_an_anonymous_cart_survives_login_and_merges(new_page, products, live_server):
+    customer = UserFactory()
+    cart.set_quantity(product_id=products["mug"].pk, quantity=1, user=customer)
+    cart.set_quantity(product_id=products["pen"].pk, quantity=2, user=customer)
+    page = new_page()
+    add_to_cart(page, "Enamel camp mug", 3)
+    add_to_cart(page, "Organic cotton tee", 1)
+    expect(cart_count(page)).to_have_text("4")
+
+    log_in(page, customer.email)
+
+    expect(page.locator(".messages")).to_contain_text(
+        "The items you added before signing in are in your cart."
+    )
+    expect(cart_count(page)).to_have_text("6")
+    page.get_by_test_id("cart-link").click()
+    lines = page.get_by_test_id("cart-line")
+    expect(lines).to_have_count(3)
+    for slug, quantity in [
+        (products["mug"].slug, "3"),  # the larger of 1 and 3
+        (products["pen"].slug, "2"),
+        (products["tee"].slug, "1"),
+    ]:
+        expect(page.locator(f'[data-product="{slug}"] [data-testid="quantity"]')).to_have_value(
+            quantity
+        )
+
+
+def test_staff_fulfil_an_order_in_the_admin_and_the_customer_sees_it(
+    new_page, products, stripe_sim_live
+):
+    customer = UserFactory()
+    staff = StaffFactory(is_superuser=True)
+    order = place_order(user=customer, lines=[(products["mug"].pk, 1)])
+    mark_paid(order=order)
+
+    admin = new_page()
+    admin.goto("/admin/")
+    admin.get_by_label("Email address").fill(staff.email)
+    admin.get_by_label("Password").fill(PASSWORD)
+    admin.get_by_role("button", name="Log in").click()
+    admin.locator("#orders-order").get_by_role("link", name="Orders").click()
+    admin.locator("#searchbar").fill(order.short_id)
+    admin.locator("#searchbar").press("Enter")
+    admin.get_by_role("link", name=order.short_id).click()
+    admin.get_by_role("button", name="Mark fulfilled").click()
+    expect(admin.locator(".messagelist")).to_contain_text("mark fulfilled done")
+
+    page = new_page()
+    log_in(page, customer.email)
+    page.get_by_role("link", name="My orders").click()
+    expect(page.get_by_test_id("order-row")).to_contain_text("Fulfilled")
+    page.get_by_role("link", name=order.short_id).click()
+    expect(page.get_by_test_id("order-status")).to_have_text("Fulfilled")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Order fulfilled and on its way")
+    assert Order.objects.get(pk=order.pk).status == Order.Status.FULFILLED
+
+
+PHONE = {"width": 375, "height": 740}
+A11Y_CHECK = """() => {
+  const problems = [];
+  if (document.documentElement.scrollWidth > window.innerWidth) {
+    problems.push(`page is ${document.documentElement.scrollWidth}px wide`);
+  }
+  for (const input of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    if (!input.labels.length && !input.getAttribute("aria-label")) {
+      problems.push(`no label: ${input.name}`);
+    }
+  }
+  let level = 0;
+  for (const h of document.querySelectorAll("h1, h2, h3, h4, h5, h6")) {
+    const next = Number(h.tagName[1]);
+    if (next > level + 1) problems.push(`heading ${h.tagName} after h${level}`);
+    level = next;
+  }
+  if (document.querySelectorAll("h1").length !== 1) problems.push("not exactly one h1");
+  return problems;
+}"""
+
+
+def test_pages_fit_a_phone_and_pass_basic_accessibility_checks(new_page, products):
+    customer = UserFactory()
+    cart.set_quantity(product_id=products["mug"].pk, quantity=50, user=customer)  # > stock
+    order = place_order(user=customer, lines=[(products["tee"].pk, 1)])
+    page = new_page(viewport=PHONE)
+    pages = ["/", products["mug"].get_absolute_url(), "/accounts/register/", "/accounts/login/"]
+    for url in pages:
+        page.goto(url)
+        assert page.evaluate(A11Y_CHECK) == [], url
+    log_in(page, customer.email)
+    for url in ["/cart/", "/checkout/", "/orders/", f"/orders/{order.pk}/", "/nowhere/"]:
+        page.goto(url)
+        assert page.evaluate(A11Y_CHECK) == [], url
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+
+    # Keyboard users see where they are: the focused link gets an outline.
+    page.goto("/")
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert page.evaluate("() => document.activeElement.textContent") == "Shop"
+    assert outline == "solid"

@@ -1,0 +1,28 @@
+// Live payments: Stripe's Payment Element collects the card inside Stripe's iframe and
+// confirms the PaymentIntent; Stripe then sends the customer back to the order page.
+(function () {
+  "use strict";
+  var form = document.getElementById("payment-form");
+  if (!form || !form.dataset.stripeKey || typeof Stripe === "undefined") {
+    return;
+  }
+  var stripe = Stripe(form.dataset.stripeKey);
+  var elements = stripe.elements({ clientSecret: form.dataset.secret });
+  elements.create("payment").mount("#payment-element");
+  var button = form.querySelector("button[type=submit]");
+  var result = document.getElementById("payment-result");
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    button.disabled = true;
+    result.textContent = "Processing your payment…";
+    stripe
+      .confirmPayment({ elements: elements, confirmParams: { return_url: form.dataset.returnUrl } })
+      .then(function (outcome) {
+        // Only reached when the payment could not be confirmed (a redirect happens otherwise).
+        result.textContent = outcome.error.message;
+        result.classList.add("payment-result--error");
+        button.disabled = false;
+      });
+  });
+})();
