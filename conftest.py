@@ -55,6 +55,32 @@ def _test_settings(settings):
 
 
 @pytest.fixture
+def customer():
+    from shop.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def customer_client(client, customer):
+    client.force_login(customer)
+    return client
+
+
+@pytest.fixture
+def superuser():
+    from shop.tests.factories import StaffFactory
+
+    return StaffFactory(is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
 def stripe_sim(settings):
     """The offline Stripe simulator on a free port, with the shop's settings pointed at it.
 

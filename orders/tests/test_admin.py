@@ -16,17 +16,6 @@ CHANGELIST = "admin:orders_order_changelist"
 
 
 @pytest.fixture
-def superuser():
-    return StaffFactory(is_superuser=True)
-
-
-@pytest.fixture
-def staff_client(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
 def product():
     return ProductFactory(stock=10)
 

@@ -18,24 +18,10 @@ from shop import cart
 from shop.models import CartItem, Inventory, Product
 from shop.tests.factories import ProductFactory, UserFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
-]
+pytestmark = pytest.mark.django_db
 
 S = Order.Status
 TOKEN = "0123456789abcdef0123456789abcdef"
-
-
-@pytest.fixture
-def customer():
-    return UserFactory()
-
-
-@pytest.fixture
-def customer_client(client, customer):
-    client.force_login(customer)
-    return client
 
 
 @pytest.fixture

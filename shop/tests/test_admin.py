@@ -7,22 +7,11 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from shop.models import Inventory, Product
-from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+from shop.tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct-horse-battery"  # set by UserFactory
-
-
-@pytest.fixture
-def superuser():
-    return StaffFactory(is_superuser=True)
-
-
-@pytest.fixture
-def staff_client(client, superuser):
-    client.force_login(superuser)
-    return client
 
 
 def counters(product) -> tuple[int, int, int]:

@@ -11,25 +11,11 @@ from django.urls import reverse
 
 from shop import cart
 from shop.models import CartItem, Inventory
-from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+from shop.tests.factories import ProductFactory, StaffFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
-]
+pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct-horse-battery"
-
-
-@pytest.fixture
-def customer():
-    return UserFactory()
-
-
-@pytest.fixture
-def customer_client(client, customer):
-    client.force_login(customer)
-    return client
 
 
 def messages_of(response) -> list[str]:
