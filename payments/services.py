@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from audit.services import record
@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 _CLOSED_WITHOUT_PAYMENT = (Order.Status.EXPIRED, Order.Status.CANCELLED, Order.Status.FAILED)
 _REFUNDABLE = (Order.Status.PAID, Order.Status.FULFILLED)
+_FINAL = (Payment.Status.SUCCEEDED, Payment.Status.CANCELED)
 
 
 # PaymentIntents
@@ -157,6 +158,11 @@ def _mirror(*, order: Order, intent: dict) -> Payment | None:
             reason=f"A second PaymentIntent {intent['id']} ({intent['status']}) names this order.",
         )
         return None
+    if payment is not None and payment.status in _FINAL and intent["status"] != payment.status:
+        # Succeeded and canceled are final at Stripe: this is an older snapshot
+        # (a decline delivered after the success), so it must not undo anything.
+        logger.info("Ignoring a stale %s snapshot of %s", intent["status"], intent["id"])
+        return None
     if payment is None:
         payment = Payment(
             order=order,
@@ -191,8 +197,11 @@ def _apply_success(*, order: Order, payment: Payment, intent: dict) -> None:
         return
     if order.status in Order.HOLDING_STOCK:
         order_services.mark_paid(order=order)
-    elif order.status in _CLOSED_WITHOUT_PAYMENT and not order_services.recover_late_payment(
-        order=order
+    elif (
+        order.status in _CLOSED_WITHOUT_PAYMENT
+        # Once any of it was refunded, the money is on its way back: never revive the order.
+        and payment.amount_refunded == 0
+        and not order_services.recover_late_payment(order=order)
     ):
         _refund_in_full(payment=payment, reason="Paid after the order closed; the stock was gone.")
 
@@ -358,18 +367,23 @@ def reconcile_payments(*, older_than: timedelta = timedelta(minutes=10)) -> int:
     Returns the number of orders whose status changed. Safe to run repeatedly.
     """
     cutoff = timezone.now() - older_than
-    pending = list(
-        Payment.objects.filter(
-            order__status__in=Order.HOLDING_STOCK, created_at__lte=cutoff
-        ).values_list("stripe_payment_intent_id", "order_id", "order__status")
-    )
+    # Unpaid orders, and closed orders whose PaymentIntent was never seen to end: its
+    # cancel may have failed, or it may have succeeded with the webhook lost.
+    unsettled = Payment.objects.filter(
+        Q(order__status__in=Order.HOLDING_STOCK)
+        | Q(order__status__in=_CLOSED_WITHOUT_PAYMENT) & ~Q(status__in=_FINAL),
+        created_at__lte=cutoff,
+    ).values_list("stripe_payment_intent_id", "order_id", "order__status")
     changed = 0
-    for intent_id, order_id, status in pending:
+    for intent_id, order_id, status in list(unsettled):
         try:
-            apply_payment_intent(payment_intent=gateway.retrieve_payment_intent(intent_id))
+            intent = gateway.retrieve_payment_intent(intent_id)
+            apply_payment_intent(payment_intent=intent)
         except (PaymentUnavailable, gateway.StripeError) as exc:
             logger.warning("Reconciliation of %s failed: %s", intent_id, exc)
             continue
+        if status in _CLOSED_WITHOUT_PAYMENT and intent["status"] not in _FINAL:
+            _cancel_payment_intent(intent_id)
         if Order.objects.filter(pk=order_id).exclude(status=status).exists():
             changed += 1
     unsent = Refund.objects.filter(stripe_refund_id__isnull=True, created_at__lte=cutoff)

@@ -1,0 +1,169 @@
+"""A randomized concurrent run of checkouts, payments, declines, cancels, expiries and refunds
+against the simulator with live webhooks; afterwards stock and money must add up."""
+
+import random
+import threading
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+import stripe
+from django.db.models import Sum
+
+from orders import services as order_services
+from orders.checkout import place_order
+from orders.models import Order
+from orders.selectors import stock_discrepancies
+from orders.tests.factories import make_due
+from payments import services
+from payments.models import Payment, Refund, WebhookEvent
+from payments.tests.helpers import sdk, settle
+from shop.exceptions import ShopError
+from shop.tests.concurrency import run_concurrently
+from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+
+THREADS = 8
+OPS_PER_THREAD = 16
+EXPECTED_FAILURES = (ShopError, stripe.CardError, stripe.InvalidRequestError)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_random_concurrent_operations_keep_stock_and_money_consistent(stripe_sim_live):
+    seed = random.randrange(2**32)
+    sim = stripe_sim_live
+    products = [
+        ProductFactory(stock=12, price=Decimal(price))
+        for price in ("5.00", "12.50", "30.00", "99.99")
+    ]
+    users = [UserFactory() for _ in range(6)]
+    staff = StaffFactory()
+    order_ids: list = []
+    ids_lock = threading.Lock()
+    tally: Counter = Counter()
+    unexpected: list = []
+
+    def pick_order(rng, statuses=()):
+        """Mostly an order in one of `statuses` (if any), else any order seen so far."""
+        with ids_lock:
+            known = list(order_ids)
+        if statuses and rng.random() < 0.9:
+            wanted = list(
+                Order.objects.filter(pk__in=known, status__in=statuses).values_list("pk", flat=True)
+            )
+            if wanted:
+                return rng.choice(wanted)
+        return rng.choice(known) if known else None
+
+    def op_checkout(rng):
+        chosen = rng.sample(products, rng.randint(1, 2))
+        order = place_order(
+            user=rng.choice(users), lines=[(p.pk, rng.randint(1, 3)) for p in chosen]
+        )
+        with ids_lock:
+            order_ids.append(order.pk)
+
+    def op_confirm(rng, payment_method):
+        order_id = pick_order(rng, Order.HOLDING_STOCK)
+        payment = Payment.objects.filter(order_id=order_id).first()
+        if payment is None:
+            return "skip"
+        sdk(sim).v1.payment_intents.confirm(
+            payment.stripe_payment_intent_id, params={"payment_method": payment_method}
+        )
+
+    def op_cancel(rng):
+        order_id = pick_order(rng, Order.HOLDING_STOCK)
+        if order_id is None:
+            return "skip"
+        order = Order.objects.select_related("user").get(pk=order_id)
+        order_services.cancel_order(order=order, actor=order.user)
+
+    def op_expire(rng):
+        order_id = pick_order(rng, Order.HOLDING_STOCK)
+        if order_id is not None:
+            make_due(Order(pk=order_id))
+        order_services.expire_due_orders()
+
+    def op_refund(rng):
+        order_id = pick_order(rng, (Order.Status.PAID, Order.Status.FULFILLED))
+        if order_id is None:
+            return "skip"
+        order = Order.objects.get(pk=order_id)
+        if rng.random() < 0.5:
+            services.refund_payment(order=order, actor=staff, restock=rng.random() < 0.5)
+        else:
+            cents = rng.randint(1, int(order.total * 100))
+            services.refund_payment(order=order, actor=staff, amount=Decimal(cents) / 100)
+
+    operations = {
+        "checkout": op_checkout,
+        "pay": lambda rng: op_confirm(rng, "pm_card_visa"),
+        "decline": lambda rng: op_confirm(rng, "pm_card_chargeDeclined"),
+        "cancel": op_cancel,
+        "expire": op_expire,
+        "refund": op_refund,
+    }
+    names = list(operations)
+    # Round one: mostly checkouts and payments; round two: mostly refunds and endings.
+    rounds = [[5, 4, 1, 1, 1, 1], [2, 3, 1, 1, 1, 5]]
+
+    def worker(index, weights):
+        rng = random.Random(seed + index + 100 * weights[0])
+        for _ in range(OPS_PER_THREAD // 2):
+            name = rng.choices(names, weights)[0]
+            try:
+                outcome = operations[name](rng) or "ok"
+            except EXPECTED_FAILURES as exc:
+                outcome = type(exc).__name__
+            except Exception as exc:
+                unexpected.append((name, repr(exc)))
+                outcome = "unexpected"
+            with ids_lock:
+                tally[(name, outcome)] += 1
+
+    outcomes = []
+    for weights in rounds:
+        outcomes += run_concurrently(*[lambda i=i, w=weights: worker(i, w) for i in range(THREADS)])
+        settle(sim, timeout=20)  # the webhooks catch up between the rounds
+
+    context = f"seed={seed} tally={dict(tally)}"
+    assert outcomes == [("ok", None)] * (THREADS * len(rounds)), context
+    assert unexpected == [], context
+    assert sum(tally.values()) == THREADS * OPS_PER_THREAD
+    assert tally[("checkout", "ok")] >= 1, context
+    assert sum(n for (_, outcome), n in tally.items() if outcome != "skip") >= 80, context
+
+    # Every event Stripe sent was delivered and processed exactly once.
+    log = sim.event_log()
+    assert {e["delivery"]["status"] for e in log} == {"delivered"}, context
+    assert WebhookEvent.objects.count() == len(log), context
+    assert WebhookEvent.objects.exclude(status=WebhookEvent.Status.PROCESSED).count() == 0
+
+    assert stock_discrepancies() == [], context
+    for payment in Payment.objects.select_related("order"):
+        at_stripe = sdk(sim).v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
+        counted = payment.refunds.filter(status__in=Refund.COUNTED).aggregate(s=Sum("amount"))
+        refunded_at_stripe = sum(
+            r.amount
+            for r in sdk(sim)
+            .v1.refunds.list(
+                params={"payment_intent": payment.stripe_payment_intent_id, "limit": 100}
+            )
+            .data
+        )
+        order = payment.order
+        where = f"{context} order={order.pk} {order.status} payment={payment.pk}"
+        assert 0 <= payment.amount_refunded <= payment.amount_received, where
+        assert payment.amount_refunded == (counted["s"] or 0), where
+        assert payment.status == at_stripe.status, where
+        assert int(payment.amount_refunded * 100) == refunded_at_stripe, where
+        if at_stripe.status == "succeeded":
+            assert payment.amount_received == order.total, where
+            # Money taken: the order was sold, or the money is (being) given back in full.
+            assert order.status in Order.SOLD or payment.refundable == 0, where
+        else:
+            assert payment.amount_received == 0, where
+            assert order.status not in Order.SOLD, where
+        if order.status == Order.Status.REFUNDED:
+            assert payment.refundable == 0, where
+    assert Refund.objects.filter(stripe_refund_id__isnull=True).count() == 0, context
