@@ -23,3 +23,11 @@ test: venv
 
 lint: venv
 	$(BIN)/ruff check .
+
+.PHONY: bench bench-quick
+# Checkout benchmark: raw SQL floor vs place_order() vs the HTTP API (see bench/README.md).
+bench: venv
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m bench.run
+
+bench-quick: venv
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m bench.run --quick

@@ -1,0 +1,100 @@
+"""The terminal table and the ratios against the raw-SQL floor."""
+
+TARGETS = {"service": 0.70, "http": 0.40}  # at 8 clients, hot and spread
+
+
+def _fmt(value, width, digits=1):
+    if value is None:
+        return "-".rjust(width)
+    if isinstance(value, float):
+        return f"{value:.{digits}f}".rjust(width)
+    return str(value).rjust(width)
+
+
+def _errors(errors: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(errors.items())) or "0"
+
+
+def ratios(cells: list[dict]) -> list[dict]:
+    """(arm)/(raw) throughput for every scenario and concurrency that has a raw cell."""
+    floor = {
+        (c["scenario"], c["concurrency"]): c["checkouts_per_s"]
+        for c in cells
+        if c["arm"] == "raw" and c.get("mode", "closed") == "closed"
+    }
+    out = []
+    for c in cells:
+        key = (c["scenario"], c["concurrency"])
+        if c["arm"] == "raw" or key not in floor or not floor[key]:
+            continue
+        if c.get("mode", "closed") != "closed":
+            continue
+        ratio = c["checkouts_per_s"] / floor[key]
+        target = TARGETS.get(c["arm"]) if c["concurrency"] == 8 else None
+        out.append(
+            {
+                "arm": c["arm"],
+                "scenario": c["scenario"],
+                "concurrency": c["concurrency"],
+                "ratio_to_raw": round(ratio, 3),
+                "target": target,
+                "meets_target": None if target is None else ratio >= target,
+            }
+        )
+    return out
+
+
+def table(cells: list[dict]) -> str:
+    head = (
+        f"{'arm':<15}{'scenario':<9}{'c':>3}{'ckout/s':>9}{'p50ms':>8}{'p95ms':>8}{'p99ms':>8}"
+        f"{'q/ck':>6}{'lockw':>6}{'lkmax':>6}{'cpu%':>6}{'cli%':>6}{'oth%':>6}{'vs raw':>7}  errors"
+    )
+    floor = {
+        (c["scenario"], c["concurrency"]): c["checkouts_per_s"] for c in cells if c["arm"] == "raw"
+    }
+    lines = [head, "-" * len(head)]
+    for c in cells:
+        base = floor.get((c["scenario"], c["concurrency"]))
+        vs = c["checkouts_per_s"] / base if base and c["arm"] != "raw" else None
+        client_cpu = c.get("generator_cpu_pct", c.get("client_cpu_pct"))
+        arm = c["arm"] if c.get("mode", "closed") == "closed" else f"{c['arm']}/{c['mode']}"
+        lines.append(
+            f"{arm:<15}{c['scenario']:<9}{c['concurrency']:>3}"
+            f"{_fmt(c['checkouts_per_s'], 9)}{_fmt(c['p50_ms'], 8)}{_fmt(c['p95_ms'], 8)}"
+            f"{_fmt(c['p99_ms'], 8)}{_fmt(c.get('queries_per_checkout'), 6)}"
+            f"{_fmt(c.get('lock_waiters_mean'), 6, 2)}{_fmt(c.get('lock_waiters_max'), 6)}"
+            f"{_fmt(c.get('machine_cpu_busy_pct'), 6, 0)}{_fmt(client_cpu, 6, 0)}"
+            f"{_fmt(c.get('foreign_cpu_pct'), 6, 0)}"
+            f"{_fmt(vs, 7, 2)}  {_errors(c['errors'])}"
+        )
+    return "\n".join(lines)
+
+
+def summary(result: dict) -> str:
+    lines = [table(result["cells"]), ""]
+    for r in result["ratios"]:
+        if r["target"] is not None:
+            verdict = "meets" if r["meets_target"] else "BELOW"
+            lines.append(
+                f"{r['arm']:<8} {r['scenario']:<7} c=8: {100 * r['ratio_to_raw']:.0f}% of raw"
+                f" (target {100 * r['target']:.0f}%: {verdict})"
+            )
+    for s in result.get("soldout", []):
+        lines.append(
+            f"sold-out ({s['arm']}): {s['clients']} clients, {s['stock']} in stock ->"
+            f" {s['orders']} orders, {s['clean_409']} clean 409, {s['5xx']} 5xx:"
+            f" {'OK' if s['ok'] else 'FAILED'}"
+        )
+    fs = result.get("fsync", {})
+    if fs.get("available"):
+        method = result.get("server", {}).get("wal_sync_method", "fdatasync")
+        m = fs["one_8kB_write"].get(method)
+        if m:
+            lines.append(
+                f"pg_test_fsync {method}: {m['usecs_per_op']} us/op "
+                f"({m['ops_per_s']:.0f} ops/s, 8 kB)"
+            )
+    if result.get("failures"):
+        lines.append("FAILURES:")
+        lines.extend(f"  - {f}" for f in result["failures"])
+    return "\n".join(lines)

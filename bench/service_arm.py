@@ -1,0 +1,146 @@
+"""Arm (b): the Django service `orders.checkout.place_order()` called from N threads.
+
+No HTTP, no DRF. Each thread has its own Django connection (persistent for the run).
+With `stripe=False` the after-commit Stripe step is replaced by a no-op (orders stay
+`created`); with `stripe=True` it runs as in production against the simulator that
+settings.STRIPE_API_BASE points at (a PaymentIntent per order, then `start_payment`).
+Needs Django set up (the benchmark runner or pytest-django does it).
+"""
+
+import random
+import threading
+from contextlib import contextmanager
+from unittest import mock
+
+from django.db import OperationalError, connection, connections
+
+from bench.common import Recorder, Scenario, merge, now, process_cpu_seconds
+
+
+class _QueryCounter:
+    def __init__(self):
+        self.count = 0
+        self.sample: list[str] | None = None
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        if self.sample is not None:
+            self.sample.append(" ".join(sql.split()))
+        return execute(sql, params, many, context)
+
+
+@contextmanager
+def _stripe_step(enabled: bool):
+    if enabled:
+        yield
+        return
+    with mock.patch("orders.checkout.start_payment_after_checkout", lambda **kwargs: None):
+        yield
+
+
+class _NoSavepoint:
+    """Stands in for django.db.transaction inside shop.inventory: what-if measurement of
+    `transaction.atomic(savepoint=False)` in inventory._move (see README, tuning)."""
+
+    def __getattr__(self, name):
+        from django.db import transaction
+
+        return getattr(transaction, name)
+
+    @staticmethod
+    def atomic(*args, **kwargs):
+        from django.db import transaction
+
+        return transaction.atomic(*args, savepoint=False, **kwargs)
+
+
+@contextmanager
+def _variant(name: str | None):
+    if name is None:
+        yield
+    elif name == "nosavepoint":
+        with mock.patch("shop.inventory.transaction", _NoSavepoint()):
+            yield
+    else:
+        raise ValueError(f"unknown variant {name!r}")
+
+
+def run(
+    *,
+    scenario: Scenario,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    users: list,
+    stripe: bool = False,
+    variant: str | None = None,
+    seed: int = 0,
+) -> dict:
+    from orders.checkout import place_order
+    from shop.exceptions import InsufficientStock, ShopError
+
+    barrier = threading.Barrier(concurrency + 1)
+    recorders: list[Recorder] = []
+    window: list[float] = []
+    sample_sql: list[str] = []
+
+    def worker(index: int) -> None:
+        rng = random.Random(seed * 1000 + index)  # noqa: S311
+        user = users[index % len(users)]
+        counter = _QueryCounter()
+        try:
+            connection.ensure_connection()
+            barrier.wait()
+            rec = Recorder(window[0], window[1])
+            recorders.append(rec)
+            with connection.execute_wrapper(counter):
+                first = index == 0
+                while True:
+                    started = now()
+                    if started >= window[1]:
+                        break
+                    if first and started >= window[0]:
+                        counter.sample, first = [], False
+                    counter.count = 0
+                    try:
+                        place_order(user=user, lines=scenario.cart(rng))
+                        outcome = "ok"
+                    except InsufficientStock:
+                        outcome = "insufficient_stock"
+                    except ShopError as exc:
+                        outcome = getattr(exc, "code", type(exc).__name__)
+                    except OperationalError as exc:
+                        code = getattr(exc.__cause__, "sqlstate", None)
+                        outcome = "deadlock" if code == "40P01" else f"OperationalError:{code}"
+                    except Exception as exc:  # counted and reported, never hidden
+                        outcome = type(exc).__name__
+                    rec.add(started, now() - started, outcome, counter.count)
+                    if counter.sample is not None and not sample_sql:
+                        sample_sql.extend(counter.sample)
+                        counter.sample = None
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    with _stripe_step(stripe), _variant(variant):
+        for t in threads:
+            t.start()
+        cpu0 = process_cpu_seconds()
+        start = now()
+        window.extend([start + warmup, start + warmup + duration])
+        barrier.wait()
+        for t in threads:
+            t.join()
+        cpu = process_cpu_seconds() - cpu0
+        elapsed = now() - start
+    result = merge(recorders, duration)
+    result["placed_total"] = sum(r.all_ok for r in recorders)
+    result["client_cpu_pct"] = round(100 * cpu / elapsed, 1)
+    result["sample_queries"] = sample_sql
+    result["variant"] = variant
+    result["includes"] = (
+        "place_order() incl. after-commit PaymentIntent at the simulator + start_payment"
+        if stripe
+        else "place_order() with the after-commit Stripe step disabled"
+    )
+    return result

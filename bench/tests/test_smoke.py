@@ -1,0 +1,135 @@
+"""A tiny run of each arm (about a second each), so the benchmark cannot rot.
+
+No timing is asserted: only that checkouts happen, nothing fails and the invariants hold.
+"""
+
+import pytest
+from django.db import connection
+
+from bench import db, http_arm, invariants, raw_sql, service_arm
+from bench.common import Scenario
+from orders.models import Order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SECRETS = {
+    "SECRET_KEY": "bench-smoke-secret-key",
+    "JWT_SIGNING_KEY": "test-jwt-signing-key-not-for-production",  # the tests' key
+    "STRIPE_SECRET_KEY": "sk_test_bench",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_bench",
+    "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+}
+
+
+@pytest.fixture
+def spread():
+    return Scenario("spread", tuple(db.seed_products(prefix="SMK", count=20, stock=100_000)))
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+def _check(placed: int) -> dict:
+    with __import__("psycopg").connect(db.conninfo(_database_url())) as conn:
+        return invariants.check(conn, use_django=True, orders_before=0, placed=placed)
+
+
+def test_raw_arm_places_orders_that_keep_the_invariants(spread):
+    users = db.seed_users(prefix="raw", count=2)
+    result = raw_sql.run(
+        conninfo=db.conninfo(_database_url()),
+        scenario=spread,
+        concurrency=2,
+        duration=0.8,
+        warmup=0.1,
+        user_ids=[u.pk for u in users],
+    )
+    assert result["checkouts"] > 0
+    assert result["errors"] == {}
+    assert result["queries_per_checkout"] == 6
+    assert _check(result["placed_total"])["new_orders"] == Order.objects.count()
+    assert Order.objects.filter(status="created").count() == result["placed_total"]
+
+
+def test_service_arm_without_stripe(spread):
+    users = db.seed_users(prefix="svc", count=2)
+    result = service_arm.run(
+        scenario=spread, concurrency=2, duration=0.8, warmup=0.1, users=users, stripe=False
+    )
+    assert result["checkouts"] > 0
+    assert result["errors"] == {}
+    assert result["queries_per_checkout"] >= 6
+    assert any("FOR UPDATE" in q for q in result["sample_queries"])
+    _check(result["placed_total"])
+    assert set(Order.objects.values_list("status", flat=True)) == {"created"}
+
+
+def test_service_arm_with_stripe_starts_payments(spread, stripe_sim):
+    (user,) = db.seed_users(prefix="svs", count=1)
+    result = service_arm.run(
+        scenario=spread, concurrency=1, duration=0.8, warmup=0.1, users=[user], stripe=True
+    )
+    assert result["checkouts"] > 0
+    assert result["errors"] == {}
+    _check(result["placed_total"])
+    assert set(Order.objects.values_list("status", flat=True)) == {"payment_pending"}
+
+
+def test_http_arm_and_sold_out(spread):
+    users = db.seed_users(prefix="web", count=4)
+    env = http_arm.child_env(database_url=_database_url(), stripe_api_base="", secrets=SECRETS)
+    sim, stripe_url = http_arm.start_simulator(env)
+    server = None
+    try:
+        env["STRIPE_API_BASE"] = stripe_url
+        server = http_arm.Server(http_arm.GunicornConfig.parse("sync:2,cma60"), env)
+        token = http_arm.check_auth_endpoints(server.url, "smoke@bench.example", "Pa55-word-ok!")
+        tokens = [token, *db.access_tokens(users)]
+        result = http_arm.run(
+            server=server, scenario=spread, tokens=tokens, concurrency=2, duration=1.0, warmup=0.2
+        )
+        assert result["checkouts"] > 0, server.log_tail()
+        assert result["errors"] == {}
+        assert result["queries_per_checkout"] > 6
+        assert result["generator_cpu_pct"] > 0
+        placed = result["placed_total"]
+
+        (pid,) = db.seed_products(prefix="SOLD", count=1, stock=5)
+        soldout = http_arm.run(
+            server=server,
+            scenario=Scenario("soldout", (pid,)),
+            tokens=tokens,
+            concurrency=20,
+            duration=0,
+            warmup=0,
+            mode="once",
+        )
+        assert soldout["checkouts"] == 5
+        assert soldout["errors"] == {"http_409:insufficient_stock": 15}
+        _check(placed + 5)
+        assert Order.objects.filter(items__product_id=pid).count() == 5
+        assert set(Order.objects.values_list("status", flat=True)) == {"payment_pending"}
+    finally:
+        if server is not None:
+            server.stop()
+        sim.terminate()
+        sim.wait(10)
+
+
+def test_nosavepoint_variant_drops_the_savepoint_round_trips(spread):
+    users = db.seed_users(prefix="nsp", count=1)
+    hot = Scenario("hot", spread.product_ids[:1])
+    runs = {
+        variant: service_arm.run(
+            scenario=hot, concurrency=1, duration=0.5, warmup=0.1, users=users, variant=variant
+        )
+        for variant in (None, "nosavepoint")
+    }
+    # Exactly the SAVEPOINT and RELEASE SAVEPOINT round trips go (whatever else
+    # checkout runs after its commit).
+    assert runs["nosavepoint"]["queries_per_checkout"] == runs[None]["queries_per_checkout"] - 2
+    assert not any(q.startswith("SAVEPOINT") for q in runs["nosavepoint"]["sample_queries"])
+    assert any(q.startswith("SAVEPOINT") for q in runs[None]["sample_queries"])
+    _check(runs[None]["placed_total"] + runs["nosavepoint"]["placed_total"])
