@@ -6,6 +6,7 @@ second PaymentIntent or refund. Network and Stripe server failures surface as
 PaymentUnavailable; Stripe's answers come back as plain dicts.
 """
 
+import functools
 import json
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -44,11 +45,19 @@ def from_minor_units(amount: int, currency: str) -> Decimal:
 
 
 def _client() -> stripe.StripeClient:
-    base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    return _client_for(
+        settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, settings.STRIPE_MAX_NETWORK_RETRIES
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _client_for(api_key: str, api_base: str, retries: int) -> stripe.StripeClient:
+    # One client per configuration and process: its HTTP sessions (one per thread)
+    # keep connections to Stripe alive instead of opening one per call.
     return stripe.StripeClient(
-        api_key=settings.STRIPE_SECRET_KEY,
-        base_addresses=base,
-        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+        api_key=api_key,
+        base_addresses={"api": api_base} if api_base else None,
+        max_network_retries=retries,
         http_client=stripe.RequestsClient(timeout=TIMEOUT),
     )
 
