@@ -13,4 +13,6 @@ RUN SECRET_KEY=build JWT_SIGNING_KEY=build python manage.py collectstatic --noin
 RUN useradd --system --uid 1000 shop
 USER shop
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--timeout", "30", "--access-logfile", "-"]
+# The same image runs the web tier (this), the migration, the Celery worker and beat
+# (docker-compose.yml gives each its command). Tuning: GUNICORN_* variables (config/gunicorn.py).
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]

@@ -43,18 +43,30 @@ INSTALLED_APPS = [
     "orders",
     "payments",
     "audit",
+    "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "audit.middleware.RequestIdMiddleware",
+    "config.middleware.RequestObservabilityMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# Brute-force protection for every login that passes a request (HTML, admin, API token).
+AUTHENTICATION_BACKENDS = [
+    "config.security.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -119,8 +131,30 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
         }
     }
+    # Sessions live in Redis and fall back to the database, so any web replica serves any user.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background work (config/celery.py). Unset broker: no Redis, tasks run in-process
+# (eagerly) right after the commit that enqueued them: development and the test suite.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = (
+    env.bool("CELERY_TASK_ALWAYS_EAGER")
+    if env("CELERY_TASK_ALWAYS_EAGER", default="")
+    else CELERY_BROKER_URL.startswith("memory://")
+)
+CELERY_TASK_EAGER_PROPAGATES = False  # an email failing eagerly never fails the request
+CELERY_TASK_IGNORE_RESULT = True  # no result backend: tasks leave their results in the database
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves it on the queue for another
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+# Nightly: report products whose `reserved` differs from their pending orders; only
+# with this on does the job also correct it (through shop.inventory.correct_reserved).
+STOCK_DRIFT_AUTOFIX = env.bool("STOCK_DRIFT_AUTOFIX", default=False)
+# Payloads of processed Stripe events are emptied after this many days (failed ones kept).
+WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=30)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -141,6 +175,10 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@localhost")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)  # seconds; an email task never hangs
+# Absolute links in emails (they have no request to build them from).
+SHOP_BASE_URL = env("SHOP_BASE_URL", default="http://localhost:8000").rstrip("/")
 
 # The shop sells in one currency; order money is Decimal, Stripe gets minor units.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="usd").lower()
@@ -207,7 +245,8 @@ SPECTACULAR_SETTINGS = {
 # Transport security: on by default whenever DEBUG is off (TLS ends at the proxy).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Probes and the metrics scrape come over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -216,10 +255,59 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+# Content Security Policy (django-csp 4): our own files, plus exactly the sources Stripe
+# documents for Stripe.js and the Payment Element. No inline scripts or styles anywhere.
+# config.middleware.ContentSecurityPolicyMiddleware adds STRIPE_API_BASE (the simulator)
+# to connect-src when it is set, since the payment page then talks to it from the browser.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "https://js.stripe.com", "https://*.js.stripe.com"],
+        "frame-src": [
+            "https://js.stripe.com",
+            "https://*.js.stripe.com",
+            "https://hooks.stripe.com",
+        ],
+        "connect-src": ["'self'", "https://api.stripe.com"],
+        "img-src": ["'self'", "data:", "https://*.stripe.com"],
+        "style-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
 }
+
+# Login brute-force protection (django-axes, config/security.py): a failed login counts
+# against the account, the client address and the pair. Locked for AXES_COOLOFF_TIME
+# after LOGIN_FAILURES_PER_CLIENT failures of one account from one address, or
+# LOGIN_FAILURES_PER_ACCOUNT of one account from anywhere (so never more than that many
+# guesses per account per hour), or LOGIN_FAILURES_PER_IP from one address.
+AXES_FAILURE_LIMIT = "config.security.failure_limit"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+AXES_HANDLER = "config.security.LoginLockoutHandler"
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_USERNAME_FORM_FIELD = "username"  # the login form's field holds the email
+AXES_USERNAME_CALLABLE = "config.security.attempted_username"
+AXES_IPWARE_PROXY_COUNT = env.int("NUM_PROXIES", default=None)
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+LOGIN_FAILURES_PER_CLIENT = env.int("LOGIN_FAILURES_PER_CLIENT", default=5)
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=100)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=100)
+
+# Prometheus metrics at /metrics: staff, or a scraper from one of these networks.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32"])
+
+# Structured JSON logs on stdout (config/logging.py); LOG_FORMAT=console for humans.
+from config.logging import build_logging  # noqa: E402
+
+LOGGING = build_logging(
+    level=env("LOG_LEVEL", default="INFO"), fmt=env("LOG_FORMAT", default="json")
+)

@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import record
+from config.metrics import count_checkout
+from orders import emails
 from orders.models import Order, OrderItem
 from payments.services import start_payment_after_checkout
 from shop import cart, inventory
@@ -30,6 +32,7 @@ MAX_QUANTITY = 1000
 MAX_LINES = 100
 
 
+@count_checkout  # metrics: one count per checkout, by outcome
 def place_order(
     *, user, lines: Iterable[tuple[int, int]], idempotency_key: str | None = None
 ) -> Order:
@@ -90,6 +93,7 @@ def _start_payment(order: Order) -> Order:
     return fresh
 
 
+@count_checkout
 def checkout_cart(*, user, idempotency_key: str | None = None) -> Order:
     """Place an order for everything in the user's cart, then empty the cart.
 
@@ -187,4 +191,5 @@ def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
         actor=user,
         after={"status": order.status, "total": str(order.total), "currency": order.currency},
     )
+    emails.enqueue(order_id=order.pk, kind=emails.Kind.PLACED)  # after the commit
     return order

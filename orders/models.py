@@ -135,3 +135,35 @@ class OrderItem(models.Model):
 
     def __str__(self):
         return f"{self.quantity} x {self.name}"
+
+
+class OrderEmail(models.Model):
+    """One transactional email about an order: at most one per (order, kind).
+
+    Written by orders.emails.send_order_email in the transaction that sends the email,
+    so a row with `sent_at` means the mail server accepted it and it is never sent again.
+    """
+
+    class Kind(models.TextChoices):
+        PLACED = "placed", "Order placed"
+        PAID = "paid", "Payment received"
+        DECLINED = "declined", "Payment declined"
+        FULFILLED = "fulfilled", "Order fulfilled"
+        REFUNDED = "refunded", "Order refunded"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    recipient = models.EmailField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "kind"], name="orderemail_unique_order_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} email for order {str(self.order_id)[:8]}"

@@ -7,14 +7,22 @@ hold; the function re-reads it under the lock, so a stale copy cannot cause a do
 release, and returns the fresh one.
 """
 
+import logging
+
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django_fsm import can_proceed
 
 from audit.services import record
-from orders.models import Order
+from orders import emails
+from orders.models import Order, OrderItem
+from orders.selectors import stock_discrepancies
 from shop import inventory
 from shop.exceptions import InsufficientStock, InvalidTransition, NotPermitted
+
+logger = logging.getLogger(__name__)
 
 
 def lock_order(*, order_id) -> Order:
@@ -131,7 +139,9 @@ def fulfil_order(*, order: Order, actor) -> Order:
     if not actor.is_staff:
         raise NotPermitted("Only staff can fulfil orders.")
     order = lock_order(order_id=order.pk)
-    return transition(order=order, name="fulfil", actor=actor)
+    transition(order=order, name="fulfil", actor=actor)
+    emails.enqueue(order_id=order.pk, kind=emails.Kind.FULFILLED)
+    return order
 
 
 @transaction.atomic
@@ -146,7 +156,9 @@ def mark_paid(*, order: Order) -> Order:
         transition(order=order, name="start_payment")
     ensure_can(order, "mark_paid")
     inventory.commit(quantities=order_quantities(order), reason=f"order {order.pk} paid")
-    return transition(order=order, name="mark_paid")
+    transition(order=order, name="mark_paid")
+    emails.enqueue(order_id=order.pk, kind=emails.Kind.PAID)
+    return order
 
 
 @transaction.atomic
@@ -174,6 +186,7 @@ def recover_late_payment(*, order: Order) -> bool:
             inventory.reserve(quantities=quantities, reason=reason)
             inventory.commit(quantities=quantities, reason=reason)
             transition(order=order, name="recover_late_payment")
+            emails.enqueue(order_id=order.pk, kind=emails.Kind.PAID)
     except InsufficientStock:
         return False
     return True
@@ -189,7 +202,9 @@ def refund_order(*, order: Order, actor=None, restock: bool = False) -> Order:
             quantities=order_quantities(order), actor=actor, reason=f"order {order.pk} refunded"
         )
         order.restocked = True
-    return transition(order=order, name="refund", actor=actor, restocked=order.restocked)
+    transition(order=order, name="refund", actor=actor, restocked=order.restocked)
+    emails.enqueue(order_id=order.pk, kind=emails.Kind.REFUNDED)
+    return order
 
 
 @transaction.atomic
@@ -208,3 +223,73 @@ def flag_for_review(*, order: Order, reason: str) -> Order:
         after={"needs_review": True, "review_reason": order.review_reason},
     )
     return order
+
+
+# Stock drift (nightly job and `manage.py check_stock_drift`)
+
+_RESERVED_DRIFT = "reserved != quantities of pending orders"
+
+
+def check_stock_drift(*, autofix: bool | None = None) -> list[dict]:
+    """Report every product whose stock breaks an invariant (orders.selectors), through
+    the log and an `inventory.drift_detected` audit event; returns them.
+
+    Nothing changes unless `autofix` (default: settings.STOCK_DRIFT_AUTOFIX) is on; then a
+    product whose only fault is `reserved` differing from its pending orders gets
+    `reserved` recomputed under its row lock (shop.inventory.correct_reserved, the
+    difference moving to or from available). Any other fault (conservation broken,
+    negative stock) is left for staff: the shop cannot tell which counter is wrong.
+    Each problem comes back with `corrected` set.
+    """
+    autofix = settings.STOCK_DRIFT_AUTOFIX if autofix is None else autofix
+    problems = stock_discrepancies()
+    for problem in problems:
+        problem["corrected"] = False
+        logger.warning(
+            "Stock drift on product %s: %s (available=%s reserved=%s received=%s sold=%s "
+            "pending=%s)",
+            problem["product_id"],
+            "; ".join(problem["broken"]),
+            problem["available"],
+            problem["reserved"],
+            problem["received"],
+            problem["sold"],
+            problem["pending"],
+        )
+        record(
+            action="inventory.drift_detected",
+            entity_type="inventory",
+            entity_id=problem["product_id"],
+            after={**problem, "autofix": autofix},
+        )
+        if autofix and problem["broken"] == [_RESERVED_DRIFT]:
+            problem["corrected"] = _correct_reserved(product_id=problem["product_id"])
+    return problems
+
+
+def _correct_reserved(*, product_id: int) -> bool:
+    """Recount the product's pending orders under its inventory row lock and set
+    `reserved` to that. Under the lock no checkout, expiry or payment can move its
+    stock, so the count cannot be stale. Returns whether it changed anything."""
+    try:
+        with transaction.atomic():
+            rows = inventory.lock(product_ids=[product_id])
+            pending = (
+                OrderItem.objects.filter(
+                    product_id=product_id, order__status__in=Order.HOLDING_STOCK
+                ).aggregate(total=Sum("quantity"))["total"]
+                or 0
+            )
+            row = rows.get(product_id)
+            if row is None or row.reserved == pending:
+                return False
+            inventory.correct_reserved(
+                product_id=product_id,
+                reserved=pending,
+                reason="stock drift: reserved recomputed from pending orders",
+                locked=rows,
+            )
+    except InsufficientStock:
+        logger.error("Stock drift on product %s not corrected: available too low", product_id)
+        return False
+    return True

@@ -17,10 +17,12 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from audit.services import record
+from config.metrics import RECONCILIATION_FIXES
+from orders import emails
 from orders import services as order_services
 from orders.models import Order
 from payments import gateway
-from payments.models import Payment, Refund
+from payments.models import Payment, Refund, WebhookEvent
 from shop.exceptions import InvalidRefund, InvalidTransition, NotPermitted, PaymentUnavailable
 
 logger = logging.getLogger(__name__)
@@ -126,6 +128,7 @@ def apply_payment_intent(*, payment_intent: dict, declined: bool = False) -> Non
                 entity_id=order.pk,
                 after={"reason": payment.last_error, "payment_intent": payment_intent["id"]},
             )
+            emails.enqueue(order_id=order.pk, kind=emails.Kind.DECLINED)
 
 
 def _order_id_for(intent: dict):
@@ -384,9 +387,39 @@ def reconcile_payments(*, older_than: timedelta = timedelta(minutes=10)) -> int:
             continue
         if status in _CLOSED_WITHOUT_PAYMENT and intent["status"] not in _FINAL:
             _cancel_payment_intent(intent_id)
-        if Order.objects.filter(pk=order_id).exclude(status=status).exists():
+        now = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
+        if now != status:
             changed += 1
+            RECONCILIATION_FIXES.labels(action=now).inc()
     unsent = Refund.objects.filter(stripe_refund_id__isnull=True, created_at__lte=cutoff)
     for refund_id in unsent.values_list("pk", flat=True):
         submit_refund(refund_id=refund_id)
     return changed
+
+
+# Retention
+
+
+def prune_webhook_payloads(*, older_than: timedelta, batch_size: int = 1000) -> int:
+    """Empty the payload of processed Stripe events received more than `older_than` ago;
+    returns how many. Failed (and not yet processed) events keep theirs for a replay.
+
+    Batches picked with SKIP LOCKED: a replay holding an event is skipped, and two
+    workers pruning at once share the work instead of waiting on each other.
+    """
+    cutoff = timezone.now() - older_than
+    pruned = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                WebhookEvent.objects.select_for_update(skip_locked=True)
+                .filter(
+                    status=WebhookEvent.Status.PROCESSED,
+                    received_at__lt=cutoff,
+                    payload__isnull=False,
+                )
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return pruned
+            pruned += WebhookEvent.objects.filter(pk__in=ids).update(payload=None)

@@ -12,6 +12,7 @@ import traceback
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.metrics import observe_webhook
 from payments import gateway, services
 from payments.models import WebhookEvent
 
@@ -73,6 +74,10 @@ def process_event(*, event: WebhookEvent, force: bool = False) -> bool:
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().get(pk=event.pk)
         if event.status == WebhookEvent.Status.PROCESSED and not force:
+            observe_webhook(event=event, outcome="duplicate")
+            return False
+        if event.payload is None:
+            # Processed long ago and pruned (retention): nothing left to replay.
             return False
         event.attempts += 1
         handler = HANDLERS.get(event.type)
@@ -91,6 +96,7 @@ def process_event(*, event: WebhookEvent, force: bool = False) -> bool:
             event.last_error = ""
             event.traceback = ""
         event.save()
+    observe_webhook(event=event, outcome="failed" if failure is not None else "processed")
     if failure is not None:
         raise failure
     return True

@@ -12,6 +12,7 @@ UPDATE and writes one audit event per row, all in the caller's transaction.
     restock        +q                   +q
     adjust         +d                   +d
     return         +q                            (refunded goods back on the shelf)
+    correct        -d         +d                 (stock-drift job: reserved := pending, d = change)
 """
 
 from collections.abc import Mapping
@@ -114,6 +115,35 @@ def return_to_stock(*, quantities: Mapping[int, int], actor=None, reason: str = 
         actor=actor,
         reason=reason,
     )
+
+
+def correct_reserved(
+    *, product_id: int, reserved: int, reason: str, actor=None, locked=None
+) -> None:
+    """Set a product's `reserved` to `reserved` (the stock-drift job recounted its pending
+    orders under this row's lock). The difference moves to or from available, so
+    received = available + reserved + sold still holds.
+
+    Raises InsufficientStock when available would go below zero, InvalidCart for a
+    negative count or a product without stock record.
+    """
+    if reserved < 0:
+        raise InvalidCart("Reserved stock cannot be negative.")
+    with transaction.atomic():
+        rows = locked if locked is not None else lock(product_ids=[product_id])
+        row = rows.get(product_id)
+        if row is None:
+            raise InvalidCart(f"No stock record for product {product_id}.")
+        delta = reserved - row.reserved
+        if delta == 0:
+            return
+        _move(
+            action="inventory.reserved_corrected",
+            deltas={product_id: _Delta(available=-delta, reserved=delta)},
+            actor=actor,
+            reason=reason,
+            locked=rows,
+        )
 
 
 def _move(*, action, deltas: Mapping[int, _Delta], actor, reason, locked=None):

@@ -50,3 +50,62 @@ def test_healthz_only_answers_get(client, method):
     response = getattr(client, method)("/healthz")
     assert response.status_code == 405
     assert response["Allow"] == "GET"
+
+
+# /readyz: the database and Redis (when configured).
+
+
+def test_readyz_skips_redis_when_it_is_not_configured(client, settings):
+    settings.REDIS_URL = ""
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "redis": "skipped"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_readyz_is_ok_while_the_database_and_redis_answer(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_readyz_is_503_when_redis_is_unreachable(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens on port 9
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "ok", "redis": "unreachable"}
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(client, settings, monkeypatch):
+    settings.REDIS_URL = ""
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(config.views.connection, "cursor", unreachable)
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "unreachable", "redis": "skipped"}
+
+
+def test_probes_need_no_login_and_are_not_redirected_to_https(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.REDIS_URL = ""
+
+    assert client.get("/").status_code == 301  # everything else goes to https
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+
+
+def test_probes_echo_the_request_id(client):
+    response = client.get("/healthz", HTTP_X_REQUEST_ID="probe-42")
+    assert response["X-Request-ID"] == "probe-42"

@@ -1,0 +1,134 @@
+"""Per-request observability (latency metric, one log line, log context) and the CSP header."""
+
+import base64
+import hashlib
+import re
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import structlog
+from csp.middleware import CSPMiddleware
+from django.conf import settings
+
+from config import metrics
+
+log = structlog.get_logger("shop.request")
+
+# Probes and scrapes: measured, but not logged (they come every few seconds).
+_QUIET_VIEWS = {"healthz", "readyz", "metrics"}
+UNMATCHED = "<unmatched>"
+
+
+def _order_id_from(view_name: str, view_kwargs: dict) -> str | None:
+    if "order" not in view_name:
+        return None
+    value = view_kwargs.get("pk") or view_kwargs.get("order_id")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return None
+
+
+def _user_id(request):
+    user = getattr(request, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user.pk
+    return None
+
+
+class RequestObservabilityMiddleware:
+    """Times each request into the latency histogram (by URL name), logs one line for it,
+    and binds the user id, view and order id (when the URL names one) to the log context.
+
+    Sits right after audit.middleware.RequestIdMiddleware, which binds the request id.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = self.get_response(request)
+            status = response.status_code
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            match = getattr(request, "resolver_match", None)
+            view = (match.view_name if match else None) or UNMATCHED
+            metrics.REQUEST_LATENCY.labels(view=view, method=request.method).observe(elapsed)
+            metrics.REQUESTS.labels(view=view, method=request.method, status=str(status)).inc()
+            if view not in _QUIET_VIEWS:
+                # The path only: query strings can carry tokens (password reset links).
+                log.info(
+                    "request",
+                    method=request.method,
+                    path=request.path,
+                    status=status,
+                    view=view,
+                    duration_ms=round(elapsed * 1000, 1),
+                    user_id=_user_id(request),
+                )
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        view = (match.view_name if match else "") or ""
+        context = {"view": view or UNMATCHED}
+        user_id = _user_id(request)
+        if user_id is not None:
+            context["user_id"] = user_id
+        order_id = _order_id_from(view, view_kwargs)
+        if order_id is not None:
+            context["order_id"] = order_id
+        structlog.contextvars.bind_contextvars(**context)
+        return None
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, plus the Stripe simulator's origin in connect-src when
+    STRIPE_API_BASE points at it (the offline payment form posts the card to it from the
+    browser). Read per response, so tests that start a simulator on a free port work."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        if report_only:
+            return parts
+        update = dict(parts.update or {})
+        origin = stripe_api_origin()
+        if origin:
+            update["connect-src"] = [*update.get("connect-src", []), origin]
+        if request.path_info.startswith(INLINE_HASHED_PATHS):
+            for directive, sources in inline_hashes(response).items():
+                update[directive] = [*update.get(directive, []), *sources]
+        if update:
+            parts.update = update
+        return parts
+
+
+# Third-party pages we render but do not write, whose templates inline a script and a
+# style (drf-spectacular's Swagger UI): those exact blocks are allowed by their hashes,
+# on these paths only. Our own templates never inline anything.
+INLINE_HASHED_PATHS = ("/api/docs/",)
+_INLINE_BLOCK = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
+
+
+def inline_hashes(response) -> dict[str, list[str]]:
+    if "html" not in response.get("Content-Type", "") or getattr(response, "streaming", False):
+        return {}
+    hashes: dict[str, list[str]] = {}
+    for tag, body in _INLINE_BLOCK.findall(response.content.decode(errors="replace")):
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        directive = "script-src" if tag.lower() == "script" else "style-src"
+        hashes.setdefault(directive, []).append(f"'sha256-{digest}'")
+    return hashes
+
+
+def stripe_api_origin() -> str | None:
+    base = getattr(settings, "STRIPE_API_BASE", "")
+    if not base:
+        return None
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
