@@ -44,6 +44,9 @@ def _wait_for(check, what: str, proc: subprocess.Popen, timeout: float = 60) -> 
     raise RuntimeError(f"{what} did not start within {timeout} s")
 
 
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
 def child_env(*, database_url: str, stripe_api_base: str, secrets: dict, **extra) -> dict:
     """Production settings (DEBUG off) for a child process, over plain HTTP on loopback."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
@@ -64,6 +67,10 @@ def child_env(*, database_url: str, stripe_api_base: str, secrets: dict, **extra
             "LOG_LEVEL": "WARNING",
             # Order e-mails are rendered and "sent" to nowhere instead of the terminal.
             "EMAIL_URL": "dummymail://",
+            # As in production, web processes only publish tasks (order e-mails) to the
+            # broker; workers run elsewhere. The bench's own Redis database is emptied
+            # at the end (nothing consumes it here).
+            "REDIS_URL": BENCH_REDIS_URL,
             **secrets,
         }
     )

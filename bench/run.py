@@ -28,7 +28,7 @@ from bench.common import Sampler, Scenario
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shop"
-ARMS = ("raw", "service", "service_stripe", "service_nosavepoint", "http")
+ARMS = ("raw", "service", "service_stripe", "http")
 
 
 def parse_args(argv):
@@ -424,6 +424,7 @@ class Bench:
             connections.close_all()
         except Exception:  # noqa: S110 - Django may never have been set up
             pass
+        _flush_bench_redis()
         if not self.args.keep:
             db.drop_database(self.server_url, self.dbname)
         else:
@@ -447,6 +448,18 @@ def _mem_gb() -> float | None:
             return round(int(f.readline().split()[1]) / 1024 / 1024, 1)
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _flush_bench_redis() -> None:
+    """Drop the tasks the web processes published (no worker consumed them)."""
+    import redis
+
+    from bench.http_arm import BENCH_REDIS_URL
+
+    try:
+        redis.Redis.from_url(BENCH_REDIS_URL, socket_timeout=2).flushdb()
+    except redis.RedisError as exc:
+        print(f"could not empty {BENCH_REDIS_URL}: {exc}")
 
 
 def main(argv=None) -> int:

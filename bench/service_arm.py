@@ -38,33 +38,6 @@ def _stripe_step(enabled: bool):
         yield
 
 
-class _NoSavepoint:
-    """Stands in for django.db.transaction inside shop.inventory: what-if measurement of
-    `transaction.atomic(savepoint=False)` in inventory._move (see README, tuning)."""
-
-    def __getattr__(self, name):
-        from django.db import transaction
-
-        return getattr(transaction, name)
-
-    @staticmethod
-    def atomic(*args, **kwargs):
-        from django.db import transaction
-
-        return transaction.atomic(*args, savepoint=False, **kwargs)
-
-
-@contextmanager
-def _variant(name: str | None):
-    if name is None:
-        yield
-    elif name == "nosavepoint":
-        with mock.patch("shop.inventory.transaction", _NoSavepoint()):
-            yield
-    else:
-        raise ValueError(f"unknown variant {name!r}")
-
-
 def run(
     *,
     scenario: Scenario,
@@ -73,7 +46,6 @@ def run(
     warmup: float,
     users: list,
     stripe: bool = False,
-    variant: str | None = None,
     seed: int = 0,
 ) -> dict:
     from orders.checkout import place_order
@@ -122,7 +94,7 @@ def run(
             connections.close_all()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    with _stripe_step(stripe), _variant(variant):
+    with _stripe_step(stripe):
         for t in threads:
             t.start()
         cpu0 = process_cpu_seconds()
@@ -137,7 +109,6 @@ def run(
     result["placed_total"] = sum(r.all_ok for r in recorders)
     result["client_cpu_pct"] = round(100 * cpu / elapsed, 1)
     result["sample_queries"] = sample_sql
-    result["variant"] = variant
     result["includes"] = (
         "place_order() incl. after-commit PaymentIntent at the simulator + start_payment"
         if stripe

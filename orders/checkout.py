@@ -9,13 +9,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audit.services import record
+from audit.services import Change
 from config.metrics import count_checkout
 from orders import emails
 from orders.models import Order, OrderItem
 from payments.services import start_payment_after_checkout
 from shop import cart, inventory
 from shop.exceptions import IdempotencyConflict, InsufficientStock, InvalidCart, ShopError
+from shop.models import Product
 
 __all__ = [
     "MAX_LINES",
@@ -38,9 +39,10 @@ def place_order(
 ) -> Order:
     """Place an order for `lines` and reserve its stock, all or nothing.
 
-    In one transaction: lock the inventory rows in product-id order (one query), check
-    every line, insert the order and its items, move the stock to reserved and write the
-    audit events. Any error rolls all of it back.
+    In one transaction: read and check the products, insert the order and its items,
+    then lock the inventory rows in product-id order (one query), check and move the
+    stock to reserved in one UPDATE and write every audit event in one INSERT. The lock
+    is taken last so it is held as briefly as possible. Any error rolls all of it back.
 
     With an `idempotency_key`, the same user sending the same lines again gets the order
     made the first time (`order.replayed` is True); the same key with other lines raises
@@ -149,27 +151,28 @@ def _replay(*, user, idempotency_key: str, fingerprint: str) -> Order | None:
 
 @transaction.atomic
 def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
-    rows = inventory.lock(product_ids=quantities)
+    # Everything that needs no lock comes first, so the stock rows stay locked only for
+    # the lock itself, the stock update, the audit insert and the commit. Rows inserted
+    # here are invisible to others until the commit and vanish on any error below.
+    products = Product.objects.filter(pk__in=quantities, is_active=True).in_bulk()
     for product_id in sorted(quantities):
-        row = rows.get(product_id)
-        if row is None or not row.product.is_active:
+        product = products.get(product_id)
+        if product is None:
             raise InvalidCart(f"Product {product_id} does not exist or is not for sale.")
-        if row.product.currency != settings.SHOP_CURRENCY:
+        if product.currency != settings.SHOP_CURRENCY:
             raise InvalidCart(f"Product {product_id} is not sold in {settings.SHOP_CURRENCY}.")
-
     items = [
         OrderItem(
             product_id=pid,
-            sku=rows[pid].product.sku,
-            name=rows[pid].product.name,
-            unit_price=rows[pid].product.price,
+            sku=products[pid].sku,
+            name=products[pid].name,
+            unit_price=products[pid].price,
             quantity=q,
-            line_total=rows[pid].product.price * q,
+            line_total=products[pid].price * q,
         )
         for pid, q in sorted(quantities.items())
     ]
     subtotal = sum((item.line_total for item in items), Decimal("0.00"))
-    # Stock first: an out-of-stock cart fails before anything is inserted.
     order = Order(
         user=user,
         currency=settings.SHOP_CURRENCY,
@@ -179,17 +182,24 @@ def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
         request_fingerprint=fingerprint,
         expires_at=timezone.now() + settings.RESERVATION_TTL,
     )
-    inventory.reserve(quantities=quantities, actor=user, reason=f"order {order.pk}", locked=rows)
+    # A concurrent request with the same idempotency key waits here on the unique
+    # index, before touching stock, and replays this order once it commits.
     order.save(force_insert=True)
     for item in items:
         item.order = order
     OrderItem.objects.bulk_create(items)
-    record(
-        action="order.created",
-        entity_type="order",
-        entity_id=order.pk,
-        actor=user,
+    created = Change(
+        "order.created",
+        "order",
+        order.pk,
         after={"status": order.status, "total": str(order.total), "currency": order.currency},
+    )
+    inventory.reserve(
+        quantities=quantities,
+        actor=user,
+        reason=f"order {order.pk}",
+        locked=inventory.lock(product_ids=quantities),
+        record_also=[created],
     )
     emails.enqueue(order_id=order.pk, kind=emails.Kind.PLACED)  # after the commit
     return order

@@ -15,7 +15,7 @@ UPDATE and writes one audit event per row, all in the caller's transaction.
     correct        -d         +d                 (stock-drift job: reserved := pending, d = change)
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -49,14 +49,27 @@ def lock(*, product_ids) -> dict[int, Inventory]:
     return {row.product_id: row for row in qs}
 
 
-def reserve(*, quantities: Mapping[int, int], actor=None, reason: str = "", locked=None):
-    """Move stock from available to reserved (checkout). Raises InsufficientStock."""
+def reserve(
+    *,
+    quantities: Mapping[int, int],
+    actor=None,
+    reason: str = "",
+    locked=None,
+    record_also: Sequence[Change] = (),
+):
+    """Move stock from available to reserved (checkout). Raises InsufficientStock.
+
+    `locked` takes rows the caller already locked with `lock()`; `record_also` adds the
+    caller's own audit changes to the same INSERT (checkout's `order.created`), so the
+    locked section issues one audit statement, not two.
+    """
     _move(
         action="inventory.reserved",
         deltas={pid: _Delta(available=-q, reserved=q) for pid, q in quantities.items()},
         actor=actor,
         reason=reason,
         locked=locked,
+        record_also=record_also,
     )
 
 
@@ -146,10 +159,12 @@ def correct_reserved(
         )
 
 
-def _move(*, action, deltas: Mapping[int, _Delta], actor, reason, locked=None):
+def _move(*, action, deltas: Mapping[int, _Delta], actor, reason, locked=None, record_also=()):
     if not deltas:
         return
-    with transaction.atomic():
+    # Rows locked by the caller mean the caller's transaction owns this movement and
+    # fails with it: skip the SAVEPOINT/RELEASE pair, two round trips under the lock.
+    with transaction.atomic(savepoint=locked is None):
         rows = locked if locked is not None else lock(product_ids=deltas)
         missing = set(deltas) - set(rows)
         if missing:
@@ -178,7 +193,7 @@ def _move(*, action, deltas: Mapping[int, _Delta], actor, reason, locked=None):
             received=F("received") + _per_row(deltas, "received"),
             updated_at=Now(),
         )
-        record_many(changes=changes, actor=actor)
+        record_many(changes=[*changes, *record_also], actor=actor)
 
 
 def _per_row(deltas: Mapping[int, _Delta], column: str):
