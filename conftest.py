@@ -44,6 +44,10 @@ def _allow_audit_truncate(sender, connection, **kwargs):
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
+    from django.core.cache import cache
+
+    # Cached pages and throttle counters must not leak from one test into the next.
+    cache.clear()
     # PBKDF2's deliberate slowness buys nothing in tests and costs seconds per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Production serves hashed files from collectstatic's manifest; tests render pages

@@ -182,6 +182,9 @@ SHOP_BASE_URL = env("SHOP_BASE_URL", default="http://localhost:8000").rstrip("/"
 
 # The shop sells in one currency; order money is Decimal, Stripe gets minor units.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="usd").lower()
+# Seconds the public product list (API) is served from the cache; stock shown there may
+# be this old, checkout always re-checks it.
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=5)
 RESERVATION_TTL = timedelta(seconds=env.int("RESERVATION_TTL", default=900))
 
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

@@ -1,8 +1,11 @@
 """JSON API of accounts, catalog, inventory and cart. Views parse, call a service, serialize."""
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_page
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -162,6 +165,9 @@ class ProductListCreateView(generics.ListAPIView):
         responses={200: ProductSerializer(many=True), **error_responses(404)},
         auth=[],
     )
+    # Everyone sees the same list, so one cached answer per query string serves all;
+    # the stock figures may be CATALOG_CACHE_SECONDS old, checkout re-checks them.
+    @method_decorator(cache_page(settings.CATALOG_CACHE_SECONDS, key_prefix="products"))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
