@@ -229,6 +229,33 @@ class Sampler:
         }
 
 
+def run_clients(client, *, concurrency: int, warmup: float, duration: float):
+    """Run `client(index, ready)` in `concurrency` threads and wait for them all.
+
+    Each client prepares (its connection, say), then calls `ready()`, which blocks until
+    every client is ready and returns the measured window `(from, until)`: the clients
+    start together, warm up until `from` and stop at `until`. Returns the CPU seconds
+    this process used and the seconds that passed.
+    """
+    barrier = threading.Barrier(concurrency + 1)
+    window: list[float] = []
+
+    def ready() -> tuple[float, float]:
+        barrier.wait()
+        return window[0], window[1]
+
+    threads = [threading.Thread(target=client, args=(i, ready)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    cpu0 = process_cpu_seconds()
+    start = now()
+    window.extend([start + warmup, start + warmup + duration])
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    return process_cpu_seconds() - cpu0, now() - start
+
+
 def process_cpu_seconds() -> float:
     import resource
 

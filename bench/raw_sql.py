@@ -7,14 +7,13 @@ audit rows (one INSERT), COMMIT. Statements are prepared by psycopg after a few 
 """
 
 import random
-import threading
 import uuid
 from decimal import Decimal
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from bench.common import Recorder, Scenario, merge, now, process_cpu_seconds
+from bench.common import Recorder, Scenario, merge, now, run_clients
 
 LOCK = """
 SELECT i.product_id, i.available, i.reserved, i.received,
@@ -121,19 +120,17 @@ def run(
     """`concurrency` threads, one connection each, checking out back to back for
     warmup + duration seconds; statistics over the last `duration` seconds."""
     conns = [psycopg.connect(conninfo) for _ in range(concurrency)]
-    barrier = threading.Barrier(concurrency + 1)
     recorders: list[Recorder] = []
-    window: list[float] = []
 
-    def worker(index: int) -> None:
+    def worker(index: int, ready) -> None:
         conn, rng = conns[index], random.Random(seed * 1000 + index)  # noqa: S311
         user_id = user_ids[index % len(user_ids)]
-        barrier.wait()
-        rec = Recorder(window[0], window[1])
+        measure_from, until = ready()
+        rec = Recorder(measure_from, until)
         recorders.append(rec)
         while True:
             started = now()
-            if started >= window[1]:
+            if started >= until:
                 break
             try:
                 checkout(conn, user_id=user_id, lines=scenario.cart(rng))
@@ -146,17 +143,7 @@ def run(
                 outcome = type(exc).__name__
             rec.add(started, now() - started, outcome, STATEMENTS_PER_CHECKOUT + 1)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    cpu0 = process_cpu_seconds()
-    start = now()
-    window.extend([start + warmup, start + warmup + duration])
-    barrier.wait()
-    for t in threads:
-        t.join()
-    cpu = process_cpu_seconds() - cpu0
-    elapsed = now() - start
+    cpu, elapsed = run_clients(worker, concurrency=concurrency, warmup=warmup, duration=duration)
     for conn in conns:
         conn.close()
     result = merge(recorders, duration)

@@ -8,13 +8,12 @@ Needs Django set up (the benchmark runner or pytest-django does it).
 """
 
 import random
-import threading
 from contextlib import contextmanager
 from unittest import mock
 
 from django.db import OperationalError, connection, connections
 
-from bench.common import Recorder, Scenario, merge, now, process_cpu_seconds
+from bench.common import Recorder, Scenario, merge, now, run_clients
 
 
 class _QueryCounter:
@@ -51,27 +50,25 @@ def run(
     from orders.checkout import place_order
     from shop.exceptions import InsufficientStock, ShopError
 
-    barrier = threading.Barrier(concurrency + 1)
     recorders: list[Recorder] = []
-    window: list[float] = []
     sample_sql: list[str] = []
 
-    def worker(index: int) -> None:
+    def worker(index: int, ready) -> None:
         rng = random.Random(seed * 1000 + index)  # noqa: S311
         user = users[index % len(users)]
         counter = _QueryCounter()
         try:
             connection.ensure_connection()
-            barrier.wait()
-            rec = Recorder(window[0], window[1])
+            measure_from, until = ready()
+            rec = Recorder(measure_from, until)
             recorders.append(rec)
             with connection.execute_wrapper(counter):
                 first = index == 0
                 while True:
                     started = now()
-                    if started >= window[1]:
+                    if started >= until:
                         break
-                    if first and started >= window[0]:
+                    if first and started >= measure_from:
                         counter.sample, first = [], False
                     counter.count = 0
                     try:
@@ -93,18 +90,10 @@ def run(
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
     with _stripe_step(stripe):
-        for t in threads:
-            t.start()
-        cpu0 = process_cpu_seconds()
-        start = now()
-        window.extend([start + warmup, start + warmup + duration])
-        barrier.wait()
-        for t in threads:
-            t.join()
-        cpu = process_cpu_seconds() - cpu0
-        elapsed = now() - start
+        cpu, elapsed = run_clients(
+            worker, concurrency=concurrency, warmup=warmup, duration=duration
+        )
     result = merge(recorders, duration)
     result["placed_total"] = sum(r.all_ok for r in recorders)
     result["client_cpu_pct"] = round(100 * cpu / elapsed, 1)
