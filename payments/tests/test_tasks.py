@@ -9,20 +9,10 @@ from orders.models import Order
 from payments import services, tasks
 from payments.models import Payment, WebhookEvent
 from payments.tests.helpers import checkout, confirm, fresh, payment_of, settle
+from shop.tests.celery import run_task
 from shop.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def run(task):
-    """Run a task as beat would (eagerly here: no broker) and return its result.
-
-    Not `.get()`: celery's "no join inside a task" flag is process-global, and eager
-    tasks run by other tests' threads can leave it set.
-    """
-    result = task.delay()
-    assert result.successful(), result.traceback
-    return result.result
 
 
 def event(status, days_old, event_id):
@@ -51,13 +41,13 @@ def test_prune_empties_only_processed_payloads_past_retention(settings):
     old_failed = event(F, 90, "evt_old_failed")
     old_received = event(R, 90, "evt_old_received")
 
-    assert run(tasks.prune_webhook_payloads) == 1
+    assert run_task(tasks.prune_webhook_payloads) == 1
     assert payload_of(old_done) is None
     assert payload_of(new_done) == {"id": "evt_new_done", "data": {"object": {}}}
     assert payload_of(old_failed) is not None
     assert payload_of(old_received) is not None
     # Idempotent: the next day finds nothing new.
-    assert run(tasks.prune_webhook_payloads) == 0
+    assert run_task(tasks.prune_webhook_payloads) == 0
 
 
 def test_prune_works_in_batches():
@@ -76,9 +66,9 @@ def test_reconcile_task_applies_a_payment_whose_webhook_was_lost(stripe_sim):
     assert fresh(order.pk).status == Order.Status.PAYMENT_PENDING
 
     # Younger than the task's 10-minute threshold: left alone.
-    assert run(tasks.reconcile_payments) == 0
+    assert run_task(tasks.reconcile_payments) == 0
     assert fresh(order.pk).status == Order.Status.PAYMENT_PENDING
 
     Payment.objects.filter(order=order).update(created_at=timezone.now() - timedelta(minutes=11))
-    assert run(tasks.reconcile_payments) == 1
+    assert run_task(tasks.reconcile_payments) == 1
     assert fresh(order.pk).status == Order.Status.PAID

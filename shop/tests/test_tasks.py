@@ -7,20 +7,10 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from shop import tasks
+from shop.tests.celery import run_task
 from shop.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def run(task):
-    """Run a task as beat would (eagerly here: no broker) and return its result.
-
-    Not `.get()`: celery's "no join inside a task" flag is process-global, and eager
-    tasks run by other tests' threads can leave it set.
-    """
-    result = task.delay()
-    assert result.successful(), result.traceback
-    return result.result
 
 
 def token(user, jti, expires_in):
@@ -36,7 +26,7 @@ def test_flush_expired_tokens_deletes_only_expired_tokens_and_their_blacklist_en
     BlacklistedToken.objects.create(token=expired)
     live = token(user, "live", timedelta(days=1))
 
-    run(tasks.flush_expired_tokens)
+    run_task(tasks.flush_expired_tokens)
 
     assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [live.jti]
     assert not BlacklistedToken.objects.exists()
