@@ -60,11 +60,12 @@ class RequestObservabilityMiddleware:
             metrics.REQUEST_LATENCY.labels(view=view, method=request.method).observe(elapsed)
             metrics.REQUESTS.labels(view=view, method=request.method, status=str(status)).inc()
             if view not in _QUIET_VIEWS:
-                # The path only: query strings can carry tokens (password reset links).
+                # The URL pattern, not the path: paths can carry secrets (the password
+                # reset link's token) and query strings too. Order ids are bound above.
                 log.info(
                     "request",
                     method=request.method,
-                    path=request.path,
+                    path=match.route if match else request.path,
                     status=status,
                     view=view,
                     duration_ms=round(elapsed * 1000, 1),

@@ -76,10 +76,20 @@ def test_a_request_logs_one_line_with_its_request_id_and_user(client, json_logs)
     (line,) = json_logs.named("request")
     assert line["request_id"] == "trace-123"
     assert line["user_id"] == user.pk
-    assert (line["method"], line["path"], line["status"]) == ("GET", "/cart/", 200)
+    assert (line["method"], line["path"], line["status"]) == ("GET", "cart/", 200)
     assert line["view"] == "shop:cart"
     assert isinstance(line["duration_ms"], float)
     assert "secret-token" not in json_logs.raw  # query strings are not logged
+
+
+def test_a_password_reset_link_does_not_log_its_token(client, json_logs):
+    token = "c2f-0123456789abcdef0123456789abcdef"
+
+    client.get(f"/accounts/password/reset/MQ/{token}/")
+
+    (line,) = json_logs.named("request")
+    assert line["path"] == "accounts/password/reset/<uidb64>/<token>/"
+    assert token not in json_logs.raw
 
 
 def test_a_request_id_is_generated_when_the_caller_sends_none_or_a_bad_one(client, json_logs):
