@@ -38,11 +38,12 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# Client address (from the proxy), request, status, size, duration in microseconds,
-# and the request id the app logs with, so access and app logs join on it.
+# Client address (from the proxy), method, status, size, duration in microseconds and
+# the request id. No path or referrer: a password reset link carries its token in the
+# path. The app's own log line for the request (same request_id) names the URL pattern.
 access_log_format = (
-    '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(B)s %(D)sus '
-    '"%(f)s" "%(a)s" request_id=%({x-request-id}o)s'
+    '%({x-forwarded-for}i)s %(h)s %(m)s %(s)s %(B)s %(D)sus "%(a)s" '
+    "request_id=%({x-request-id}o)s"
 )
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
