@@ -52,15 +52,17 @@ def ensure_payment(*, order: Order) -> Payment:
     with transaction.atomic():
         order = order_services.lock_order(order_id=order.pk)
         if existing is None:
-            existing, _ = Payment.objects.get_or_create(
+            # Every writer of an order's Payment (this, webhooks, reconciliation) holds
+            # the order's row lock, so a plain look-up then insert cannot race.
+            existing = Payment.objects.filter(
+                stripe_payment_intent_id=intent["id"]
+            ).first() or Payment.objects.create(
+                order=order,
                 stripe_payment_intent_id=intent["id"],
-                defaults={
-                    "order": order,
-                    "client_secret": intent.get("client_secret") or "",
-                    "amount": order.total,
-                    "currency": order.currency,
-                    "status": intent["status"],
-                },
+                client_secret=intent.get("client_secret") or "",
+                amount=order.total,
+                currency=order.currency,
+                status=intent["status"],
             )
         if order.status == Order.Status.CREATED:
             order_services.transition(order=order, name="start_payment")
