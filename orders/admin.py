@@ -4,7 +4,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
-from orders.models import Order, OrderItem
+from orders.models import Order, OrderEmail, OrderItem
 from orders.services import cancel_order, fulfil_order
 from shop.exceptions import ShopError
 
@@ -26,10 +26,26 @@ class OrderItemInline(admin.TabularInline):
         return False
 
 
+class OrderEmailInline(admin.TabularInline):
+    """Which emails the customer was sent, so staff can answer "did I get a receipt?"."""
+
+    model = OrderEmail
+    can_delete = False
+    extra = 0
+    fields = ["kind", "recipient", "sent_at", "attempts", "last_error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     change_form_template = "admin/orders/order/change_form.html"
-    inlines = [OrderItemInline]
+    inlines = [OrderItemInline, OrderEmailInline]
     list_display = ["short_id", "user", "status", "total", "currency", "needs_review", "created_at"]
     list_filter = ["status", "needs_review", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["id", "user__email"]

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from orders.models import Order
+from orders.emails import send_order_email
+from orders.models import Order, OrderEmail
 from orders.tests.factories import make_order
 from shop.models import Inventory
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
@@ -125,6 +126,21 @@ def test_change_page_of_a_paid_order_offers_mark_fulfilled(staff_client, product
     assert "Cancel order" not in page
     assert f'action="{transition_url(order, "fulfil")}"' in page
     assert response.context["staff_transitions"] == [("fulfil", "Mark fulfilled")]
+
+
+def test_change_page_lists_the_emails_sent_about_the_order(staff_client, product):
+    order = make_order(lines=[(product.pk, 1)], status=S.CREATED)
+    send_order_email(order_id=order.pk, kind=OrderEmail.Kind.PLACED)
+
+    response = staff_client.get(change_url(order))
+
+    page = response.content.decode()
+    assert "Order placed" in page
+    assert order.user.email in page
+    formsets = response.context["inline_admin_formsets"]
+    inline = next(f for f in formsets if f.opts.model is OrderEmail)
+    assert [form.original.kind for form in inline] == [OrderEmail.Kind.PLACED]
+    assert not inline.has_add_permission and not inline.has_delete_permission
 
 
 @pytest.mark.parametrize("status", [S.CREATED, S.PAYMENT_PENDING])
@@ -330,6 +346,10 @@ def test_saving_the_change_form_cannot_change_the_status(staff_client, product):
             "items-MAX_NUM_FORMS": "1000",
             "items-0-id": str(item.pk),
             "items-0-order": str(order.pk),
+            "emails-TOTAL_FORMS": "0",
+            "emails-INITIAL_FORMS": "0",
+            "emails-MIN_NUM_FORMS": "0",
+            "emails-MAX_NUM_FORMS": "1000",
             "_save": "Save",
         },
     )
