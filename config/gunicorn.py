@@ -42,8 +42,7 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # the request id. No path or referrer: a password reset link carries its token in the
 # path. The app's own log line for the request (same request_id) names the URL pattern.
 access_log_format = (
-    '%({x-forwarded-for}i)s %(h)s %(m)s %(s)s %(B)s %(D)sus "%(a)s" '
-    "request_id=%({x-request-id}o)s"
+    '%({x-forwarded-for}i)s %(h)s %(m)s %(s)s %(B)s %(D)sus "%(a)s" request_id=%({x-request-id}o)s'
 )
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
