@@ -17,6 +17,7 @@ from config.api import CheckoutThrottle, error_responses
 from orders import services as order_services
 from orders.checkout import checkout_cart, place_order
 from orders.models import Order
+from orders.selectors import orders_visible_to
 from orders.serializers import (
     CheckoutSerializer,
     OrderFilterSerializer,
@@ -37,16 +38,14 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-def _orders():
-    return Order.objects.select_related("payment").prefetch_related("items")
+def _orders(user=None):
+    orders = Order.objects if user is None else orders_visible_to(user=user)
+    return orders.select_related("payment").prefetch_related("items")
 
 
 def _order_for(request, pk) -> Order:
     """The order if the user owns it or is staff; 404 otherwise."""
-    orders = _orders()
-    if not request.user.is_staff:
-        orders = orders.filter(user=request.user)
-    return get_object_or_404(orders, pk=pk)
+    return get_object_or_404(_orders(request.user), pk=pk)
 
 
 def _order_response(request, pk, *, status_code=status.HTTP_200_OK) -> Response:
@@ -92,9 +91,7 @@ class OrderListView(generics.ListAPIView):
     def get_queryset(self):
         filters = OrderFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        orders = _orders().order_by("-created_at", "-id")
-        if not self.request.user.is_staff:
-            orders = orders.filter(user=self.request.user)
+        orders = _orders(self.request.user).order_by("-created_at", "-id")
         if filters.validated_data.get("status"):
             orders = orders.filter(status=filters.validated_data["status"])
         return orders

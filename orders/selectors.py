@@ -7,6 +7,12 @@ from orders.models import Order, OrderItem
 from shop.models import Inventory
 
 
+def orders_visible_to(*, user):
+    """Staff see every order; a customer only their own. The one place that says so."""
+    orders = Order.objects.all()
+    return orders if user.is_staff else orders.filter(user=user)
+
+
 def _quantity_in(status_filter: Q):
     return Coalesce(
         Subquery(
