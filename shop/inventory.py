@@ -18,13 +18,14 @@ UPDATE and writes one audit event per row, all in the caller's transaction.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Case, F, IntegerField, Value, When
-from django.db.models.functions import Now
+from django.db import connection, transaction
+from django.utils import timezone
 
 from audit.services import Change, record_many
 from shop.exceptions import InsufficientStock, InvalidCart
 from shop.models import Inventory
+
+_TABLE = Inventory._meta.db_table
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,18 @@ class _Delta:
 def lock(*, product_ids) -> dict[int, Inventory]:
     """Lock the inventory rows of `product_ids` in product-id order; one query.
 
-    Must run inside a transaction. The products come along (read, not locked).
-    Products without an inventory row are absent from the result.
+    Must run inside a transaction. Products without an inventory row are absent from
+    the result; a row's `product` is loaded only if asked for.
     """
-    qs = (
-        Inventory.objects.filter(product_id__in=set(product_ids))
-        .select_related("product")
-        .select_for_update(of=("self",))
-        .order_by("product_id")
-    )
-    return {row.product_id: row for row in qs}
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    # Plain SQL, not the ORM: compiling the ORM query took 1.1 ms of the 1.5 ms this
+    # step cost, and checkout spends it with rows locked (bench/README.md).
+    # SQLite (the demo's database) has no FOR UPDATE; it locks the whole file on write.
+    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT * FROM {_TABLE} WHERE product_id IN {_placeholders(ids)} ORDER BY product_id"  # noqa: S608
+    return {row.product_id: row for row in Inventory.objects.raw(sql + for_update, ids)}
 
 
 def reserve(
@@ -187,22 +190,34 @@ def _move(*, action, deltas: Mapping[int, _Delta], actor, reason, locked=None, r
             if reason:
                 after["reason"] = reason
             changes.append(Change(action, "inventory", pid, before, after))
-        Inventory.objects.filter(product_id__in=deltas).update(
-            available=F("available") + _per_row(deltas, "available"),
-            reserved=F("reserved") + _per_row(deltas, "reserved"),
-            received=F("received") + _per_row(deltas, "received"),
-            updated_at=Now(),
-        )
+        _apply(deltas)
         record_many(changes=[*changes, *record_also], actor=actor)
 
 
-def _per_row(deltas: Mapping[int, _Delta], column: str):
-    """A CASE expression giving each row its own delta, so one UPDATE serves all rows."""
-    whens = [
-        When(product_id=pid, then=Value(getattr(d, column)))
-        for pid, d in deltas.items()
-        if getattr(d, column)
-    ]
-    if not whens:
-        return Value(0)
-    return Case(*whens, default=Value(0), output_field=IntegerField())
+def _apply(deltas: Mapping[int, _Delta]) -> None:
+    """One UPDATE for all rows, each row getting its own deltas through CASE.
+
+    Plain SQL for the same reason as `lock()`: it runs under the lock, and the ORM's
+    version of this statement cost 0.8 ms of Python against 0.3 ms.
+    """
+    ids = sorted(deltas)
+    columns, params = [], []
+    for column in ("available", "reserved", "received"):
+        changed = [(pid, getattr(deltas[pid], column)) for pid in ids]
+        changed = [(pid, delta) for pid, delta in changed if delta]
+        if changed:
+            whens = " ".join(["WHEN %s THEN %s"] * len(changed))
+            columns.append(f"{column} = {column} + CASE product_id {whens} ELSE 0 END")
+            params.extend(value for pair in changed for value in pair)
+    columns.append("updated_at = %s")
+    params.append(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_TABLE} SET {', '.join(columns)} WHERE product_id IN {_placeholders(ids)}",  # noqa: S608
+            [*params, *ids],
+        )
+
+
+def _placeholders(values) -> str:
+    # Only "%s" markers are formatted into the SQL; the values go as parameters.
+    return f"({', '.join(['%s'] * len(values))})"
