@@ -85,14 +85,15 @@ def place_order(
 
 def _start_payment(order: Order) -> Order:
     # After the commit, never inside it: no Stripe call while stock rows are locked.
-    # With no transaction around place_order this runs at once, so the caller gets the
-    # order back as payment_pending (or still created if Stripe could not be reached).
-    transaction.on_commit(partial(start_payment_after_checkout, order_id=order.pk))
-    # A fresh instance, not refresh_from_db(): django-fsm's FSMModelMixin.refresh_from_db
-    # flips a class-wide flag and is not safe with several threads.
-    fresh = Order.objects.get(pk=order.pk)
-    fresh.replayed = order.replayed
-    return fresh
+    replayed = order.replayed
+    if transaction.get_connection().in_atomic_block:
+        # The caller's transaction is still open: Stripe once it commits, and the caller
+        # gets the order as it is now (`created`).
+        transaction.on_commit(partial(start_payment_after_checkout, order=order))
+    else:
+        order = start_payment_after_checkout(order=order)
+    order.replayed = replayed
+    return order
 
 
 @count_checkout

@@ -69,13 +69,16 @@ def ensure_payment(*, order: Order) -> Payment:
     return existing
 
 
-def start_payment_after_checkout(*, order_id) -> None:
-    """Create the PaymentIntent right after checkout commits; leave the order `created`
-    (the customer can retry) if Stripe is unreachable."""
+def start_payment_after_checkout(*, order: Order) -> Order:
+    """Create the PaymentIntent right after checkout commits and return the order as it
+    now stands: `payment_pending`, or still `created` (the customer can retry) if Stripe
+    is unreachable."""
     try:
-        ensure_payment(order=Order(pk=order_id))
+        payment = ensure_payment(order=order)
     except (PaymentUnavailable, gateway.StripeError) as exc:
-        logger.warning("PaymentIntent for order %s not created: %s", order_id, exc)
+        logger.warning("PaymentIntent for order %s not created: %s", order.pk, exc)
+        return order
+    return payment.order
 
 
 def cancel_payment_intent_after_commit(*, order: Order) -> None:
