@@ -48,37 +48,56 @@ def ensure_payment(*, order: Order) -> Payment:
         raise InvalidTransition(f"Order {order.short_id} is not awaiting payment.")
     existing = Payment.objects.filter(order_id=order.pk).first()
     if existing is None:
-        intent = gateway.create_payment_intent(order=order)
-    with transaction.atomic():
-        order = order_services.lock_order(order_id=order.pk)
-        if existing is None:
-            # Every writer of an order's Payment (this, webhooks, reconciliation) holds
-            # the order's row lock, so a plain look-up then insert cannot race.
-            existing = Payment.objects.filter(
-                stripe_payment_intent_id=intent["id"]
-            ).first() or Payment.objects.create(
-                order=order,
-                stripe_payment_intent_id=intent["id"],
-                client_secret=intent.get("client_secret") or "",
-                amount=order.total,
-                currency=order.currency,
-                status=intent["status"],
-            )
-        if order.status == Order.Status.CREATED:
-            order_services.transition(order=order, name="start_payment")
+        return _store_payment_intent(
+            order_id=order.pk, intent=gateway.create_payment_intent(order=order)
+        )
+    if order.status == Order.Status.CREATED:
+        with transaction.atomic():
+            _await_payment(order_services.lock_order(order_id=order.pk))
     return existing
 
 
 def start_payment_after_checkout(*, order: Order) -> Order:
     """Create the PaymentIntent right after checkout commits and return the order as it
     now stands: `payment_pending`, or still `created` (the customer can retry) if Stripe
-    is unreachable."""
+    is unreachable.
+
+    The order was placed a moment ago, so it has no payment and ensure_payment's two
+    look-ups before the Stripe call are skipped; the locked step re-reads it anyway.
+    """
+    if order.expires_at <= timezone.now():  # a replayed checkout whose hold ran out
+        return order
     try:
-        payment = ensure_payment(order=order)
+        intent = gateway.create_payment_intent(order=order)
     except (PaymentUnavailable, gateway.StripeError) as exc:
         logger.warning("PaymentIntent for order %s not created: %s", order.pk, exc)
         return order
-    return payment.order
+    return _store_payment_intent(order_id=order.pk, intent=intent).order
+
+
+@transaction.atomic
+def _store_payment_intent(*, order_id, intent: dict) -> Payment:
+    order = order_services.lock_order(order_id=order_id)
+    # Every writer of an order's Payment (this, webhooks, reconciliation) holds the
+    # order's row lock, so a plain look-up then insert cannot race.
+    payment = Payment.objects.filter(
+        stripe_payment_intent_id=intent["id"]
+    ).first() or Payment.objects.create(
+        order=order,
+        stripe_payment_intent_id=intent["id"],
+        client_secret=intent.get("client_secret") or "",
+        amount=order.total,
+        currency=order.currency,
+        status=intent["status"],
+    )
+    _await_payment(order)
+    return payment
+
+
+def _await_payment(order: Order) -> None:
+    # The order is locked; a webhook may have moved it on already.
+    if order.status == Order.Status.CREATED:
+        order_services.transition(order=order, name="start_payment")
 
 
 def cancel_payment_intent_after_commit(*, order: Order) -> None:

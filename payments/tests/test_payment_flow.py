@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 import stripe
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from orders import services as order_services
 from orders.checkout import place_order
@@ -381,3 +383,37 @@ def test_checkout_retried_with_the_same_key_makes_the_intent_once_stripe_is_back
     assert Payment.objects.count() == 1
     assert len(sdk(stripe_sim).v1.payment_intents.list().data) == 1
     assert stock(product) == (4, 1)
+
+
+def test_a_replayed_checkout_whose_hold_ran_out_makes_no_intent(stripe_sim, settings):
+    product = ProductFactory(stock=5)
+    user = UserFactory()
+    settings.STRIPE_API_BASE = CLOSED_PORT_URL
+    first = place_order(user=user, lines=[(product.pk, 1)], idempotency_key="k1")
+    make_due(first)  # the hold ran out; the expiry job has not run yet
+
+    settings.STRIPE_API_BASE = stripe_sim.url
+    again = place_order(user=user, lines=[(product.pk, 1)], idempotency_key="k1")
+
+    assert again.pk == first.pk
+    assert again.status == S.CREATED
+    assert Payment.objects.count() == 0
+    assert sdk(stripe_sim).v1.payment_intents.list().data == []
+
+
+def test_the_payment_step_after_checkout_looks_nothing_up_before_calling_stripe(
+    stripe_sim, settings
+):
+    settings.STRIPE_API_BASE = CLOSED_PORT_URL
+    order = place_order(user=UserFactory(), lines=[(ProductFactory(stock=5).pk, 1)])
+    settings.STRIPE_API_BASE = stripe_sim.url
+
+    with CaptureQueriesContext(connection) as ctx:
+        result = services.start_payment_after_checkout(order=order)
+
+    assert result.status == S.PAYMENT_PENDING
+    assert result.payment.stripe_payment_intent_id.startswith("pi_")
+    queries = [q["sql"].split(" ")[0] for q in ctx.captured_queries]
+    # The order lock comes first: the Stripe call ran before any query.
+    assert queries == ["BEGIN", "SELECT", "SELECT", "INSERT", "UPDATE", "INSERT", "COMMIT"]
+    assert "FOR UPDATE" in ctx.captured_queries[1]["sql"]
