@@ -388,4 +388,4 @@ def test_checkout_locks_inventory_rows_in_one_ordered_query(customer):
         place_order(user=customer, lines=[(p.pk, 1) for p in reversed(products)])
     locks = [q["sql"] for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
     assert len(locks) == 1
-    assert locks[0].endswith("ORDER BY product_id FOR UPDATE")
+    assert 'ORDER BY "shop_inventory"."product_id" ASC FOR UPDATE' in locks[0]
