@@ -78,9 +78,11 @@ class CheckoutView(APIView):
         else:
             lines = [(line["product_id"], line["quantity"]) for line in items]
             order = place_order(user=request.user, lines=lines, idempotency_key=key)
-        replayed = getattr(order, "replayed", False)
-        return _order_response(
-            request, order.pk, status_code=status.HTTP_200_OK if replayed else 201
+        # Checkout returns the order as its payment step left it (with the payment
+        # attached), so unlike the other actions this needs no re-read.
+        return Response(
+            OrderSerializer(order, context={"request": request}).data,
+            status=status.HTTP_200_OK if getattr(order, "replayed", False) else 201,
         )
 
 

@@ -75,6 +75,21 @@ def test_checkout_lines_creates_an_order_and_reserves_stock():
     assert _stock(mug) == (7, 3)
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("stripe_up", [True, False])
+def test_checkout_answers_what_a_fresh_read_of_the_order_answers(stripe_sim, settings, stripe_up):
+    if not stripe_up:
+        settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    client = client_for(UserFactory())
+    mug = ProductFactory(stock=10)
+    response = _checkout(client, {"items": [{"product_id": mug.pk, "quantity": 2}]})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == (S.PAYMENT_PENDING if stripe_up else S.CREATED)
+    assert (body["payment"] is not None) is stripe_up
+    assert client.get(api(f"orders/{body['id']}")).json() == body
+
+
 def test_checkout_empty_body_orders_the_cart_and_empties_it():
     user = UserFactory()
     client = client_for(user)
