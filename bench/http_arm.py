@@ -67,9 +67,9 @@ def child_env(*, database_url: str, stripe_api_base: str, secrets: dict, **extra
             "LOG_LEVEL": "WARNING",
             # Order e-mails are rendered and "sent" to nowhere instead of the terminal.
             "EMAIL_URL": "dummymail://",
-            # As in production, web processes only publish tasks (order e-mails) to the
-            # broker; workers run elsewhere. The bench's own Redis database is emptied
-            # at the end (nothing consumes it here).
+            # As in production: Redis for the cache and throttling, and a broker, so order
+            # e-mails wait in the outbox for a worker (none runs here). The bench's own
+            # Redis database is emptied at the end.
             "REDIS_URL": BENCH_REDIS_URL,
             **secrets,
         }

@@ -451,7 +451,7 @@ def _mem_gb() -> float | None:
 
 
 def _flush_bench_redis() -> None:
-    """Drop the tasks the web processes published (no worker consumed them)."""
+    """Drop what the web processes left in the bench's Redis database (cache, throttling)."""
     import redis
 
     from bench.http_arm import BENCH_REDIS_URL

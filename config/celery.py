@@ -21,6 +21,12 @@ app.autodiscover_tasks()
 # A periodic task that no worker picked up before its next run is due is dropped
 # (`expires`), so a worker that was down does not come back to a pile of stale runs.
 app.conf.beat_schedule = {
+    # The email outbox: order emails go out within seconds of their commit.
+    "dispatch-order-emails": {
+        "task": "orders.tasks.dispatch_order_emails",
+        "schedule": 5.0,
+        "options": {"expires": 5},
+    },
     "expire-orders": {
         "task": "orders.tasks.expire_orders",
         "schedule": 60.0,

@@ -150,6 +150,9 @@ CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves it on the queue 
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# With no worker and no beat to dispatch the email outbox (orders.emails), send each
+# email in-process right after the commit that wrote it.
+EMAIL_SEND_ON_COMMIT = CELERY_TASK_ALWAYS_EAGER
 # Nightly: report products whose `reserved` differs from their pending orders; only
 # with this on does the job also correct it (through shop.inventory.correct_reserved).
 STOCK_DRIFT_AUTOFIX = env.bool("STOCK_DRIFT_AUTOFIX", default=False)

@@ -32,7 +32,7 @@ class OrderEmailInline(admin.TabularInline):
     model = OrderEmail
     can_delete = False
     extra = 0
-    fields = ["kind", "recipient", "sent_at", "attempts", "last_error"]
+    fields = ["kind", "recipient", "sent_at", "attempts", "last_error", "next_attempt_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

@@ -39,10 +39,11 @@ def place_order(
 ) -> Order:
     """Place an order for `lines` and reserve its stock, all or nothing.
 
-    In one transaction: read and check the products, insert the order and its items,
-    then lock the inventory rows in product-id order (one query), check and move the
-    stock to reserved in one UPDATE and write every audit event in one INSERT. The lock
-    is taken last so it is held as briefly as possible. Any error rolls all of it back.
+    In one transaction: read and check the products, insert the order, its items and
+    its "order placed" email (the outbox), then lock the inventory rows in product-id
+    order (one query), check and move the stock to reserved in one UPDATE and write
+    every audit event in one INSERT. The lock is taken last so it is held as briefly as
+    possible. Any error rolls all of it back.
 
     With an `idempotency_key`, the same user sending the same lines again gets the order
     made the first time (`order.replayed` is True); the same key with other lines raises
@@ -189,6 +190,7 @@ def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
     for item in items:
         item.order = order
     OrderItem.objects.bulk_create(items)
+    emails.enqueue(order_id=order.pk, kind=emails.Kind.PLACED)
     created = Change(
         "order.created",
         "order",
@@ -202,5 +204,4 @@ def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
         locked=inventory.lock(product_ids=quantities),
         record_also=[created],
     )
-    emails.enqueue(order_id=order.pk, kind=emails.Kind.PLACED)  # after the commit
     return order

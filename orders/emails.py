@@ -1,25 +1,34 @@
 """Transactional emails about orders: placed, paid, declined, fulfilled, refunded.
 
-Services call `enqueue(order_id=..., kind=...)` inside their transaction; the Celery task
-(orders.tasks.send_order_email_task) runs after the commit, so a rolled-back change sends
-nothing, and calls `send_order_email`, which sends each (order, kind) at most once.
+An outbox. Services call `enqueue(order_id=..., kind=...)` inside their transaction; it
+inserts the (order, kind) OrderEmail row there, so the email exists exactly when the
+change committed, and a broker that is down at that moment loses nothing. The request
+itself publishes nothing (a Celery publish cost more Python than the checkout's stock
+update). Every few seconds beat runs `dispatch_due_emails`, which hands each due row to
+a worker (`orders.tasks.send_order_email`), which calls `send_order_email`.
+
+Without a broker (`EMAIL_SEND_ON_COMMIT`, on when tasks run eagerly: `make run`, the
+tests) each email is sent in-process right after its commit instead.
 
 How "at most once" holds, and the one window where it cannot:
-- The OrderEmail row (unique on order and kind) is created first, then locked with
-  SELECT ... FOR UPDATE SKIP LOCKED in the transaction that sends the mail and sets
-  `sent_at`. A second worker running the same email skips the locked row (the first one
-  sends it or fails and retries); a retry after a success finds `sent_at` and stops.
-- A send that fails (SMTP refused, timeout) sets nothing; the failure is counted on the
-  row and the task retries with backoff.
+- The dispatcher takes due rows with SKIP LOCKED and moves their `next_attempt_at` a
+  lease ahead, so the next sweep does not hand them out again while a worker has them.
+- The worker locks the row with SELECT ... FOR UPDATE SKIP LOCKED in the transaction
+  that sends the mail and sets `sent_at`. A second worker with the same email skips the
+  locked row; one that comes after a success finds `sent_at` and stops.
+- A send that fails (SMTP refused, timeout) counts the attempt on the row and sets its
+  `next_attempt_at` with exponential backoff; after MAX_ATTEMPTS nobody tries again and
+  the admin shows the error.
 - If the process dies after the mail server accepted the message but before the COMMIT
-  that records it, the row stays unsent and the redelivered task (acks_late) sends it
-  again. We chose at-least-once for that window of milliseconds: a receipt or refund
-  notice that never arrives is worse than a rare duplicate. Every copy carries the same
-  Message-ID (derived from the order and kind), so mail clients that deduplicate by
-  Message-ID show it once.
+  that records it, the row stays unsent and is sent again once its lease ends. We chose
+  at-least-once for that window of milliseconds: a receipt or refund notice that never
+  arrives is worse than a rare duplicate. Every copy carries the same Message-ID
+  (derived from the order and kind), so mail clients that deduplicate by Message-ID
+  show it once.
 """
 
 import logging
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -43,35 +52,66 @@ SUBJECTS = {
     Kind.REFUNDED: "Order {short_id} was refunded",
 }
 
+MAX_ATTEMPTS = 9  # the first try and 8 retries, the last about two hours after the first
+DISPATCH_BATCH = 500
+# How long a dispatched email is left to its worker before a sweep hands it out again.
+LEASE = timedelta(minutes=5)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the `attempts`-th failed send: 30 s, 60 s, 120 s ... at most 1 hour."""
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
 
 def enqueue(*, order_id, kind: str) -> None:
-    """Queue the email once the current transaction commits (never if it rolls back).
+    """Put the `kind` email about the order in the outbox, in the caller's transaction.
 
-    `robust`: if the broker cannot be reached the error is logged and the change that
-    asked for the email still succeeds.
+    Asking twice for one (order, kind) keeps the first row: each is sent once.
     """
     kind = Kind(kind)
-    transaction.on_commit(partial(_delay, order_id=str(order_id), kind=kind.value), robust=True)
+    OrderEmail.objects.bulk_create(
+        [OrderEmail(order_id=order_id, kind=kind)], ignore_conflicts=True
+    )
+    if settings.EMAIL_SEND_ON_COMMIT:
+        # `robust`: a failed send is logged (and recorded on the row); the change stands.
+        transaction.on_commit(partial(send_order_email, order_id=order_id, kind=kind), robust=True)
 
 
-def _delay(*, order_id: str, kind: str) -> None:
+def dispatch_due_emails(*, limit: int = DISPATCH_BATCH) -> int:
+    """Hand up to `limit` unsent emails that are due to workers; returns how many.
+
+    Rows another dispatcher or a worker holds are skipped. The tasks are published after
+    the commit, so a worker never finds its row still locked by this transaction.
+    """
     from orders.tasks import send_order_email_task  # tasks import this module
 
-    send_order_email_task.delay(order_id=order_id, kind=kind)
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            OrderEmail.objects.select_for_update(skip_locked=True)
+            .filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("pk", "order_id", "kind")[:limit]
+        )
+        OrderEmail.objects.filter(pk__in=[pk for pk, _, _ in due]).update(
+            next_attempt_at=now + LEASE
+        )
+        for _, order_id, kind in due:
+            transaction.on_commit(
+                partial(send_order_email_task.delay, order_id=str(order_id), kind=kind)
+            )
+    return len(due)
 
 
 def send_order_email(*, order_id, kind: str) -> bool:
     """Send the `kind` email about the order unless it was sent already.
 
-    Returns True when this call sent it, False when it had been sent (or another worker
-    is sending it right now). A failed send raises after counting the attempt; the
-    caller (the task) retries.
+    Returns True when this call sent it, False when it had been sent, is not in the
+    outbox, or another worker is sending it right now. A failed send raises after
+    recording the attempt and when to try again.
     """
     kind = Kind(kind)
     order = Order.objects.select_related("user").get(pk=order_id)
-    OrderEmail.objects.get_or_create(
-        order_id=order.pk, kind=kind, defaults={"recipient": order.user.email}
-    )
     with transaction.atomic():
         email = (
             OrderEmail.objects.select_for_update(skip_locked=True)
@@ -91,10 +131,16 @@ def send_order_email(*, order_id, kind: str) -> bool:
             email.last_error = ""
             email.save(update_fields=["recipient", "sent_at", "attempts", "last_error"])
             return True
+    attempts = email.attempts + 1
     OrderEmail.objects.filter(pk=email.pk).update(
-        attempts=F("attempts") + 1, last_error=f"{type(failure).__name__}: {failure}"[:2000]
+        attempts=F("attempts") + 1,
+        last_error=f"{type(failure).__name__}: {failure}"[:2000],
+        next_attempt_at=timezone.now() + retry_delay(attempts),
     )
-    logger.warning("Email %s for order %s not sent: %s", kind, order.pk, failure)
+    if attempts >= MAX_ATTEMPTS:
+        logger.error("Email %s for order %s not sent, giving up: %s", kind, order.pk, failure)
+    else:
+        logger.warning("Email %s for order %s not sent: %s", kind, order.pk, failure)
     raise failure
 
 

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 
@@ -140,8 +141,10 @@ class OrderItem(models.Model):
 class OrderEmail(models.Model):
     """One transactional email about an order: at most one per (order, kind).
 
-    Written by orders.emails.send_order_email in the transaction that sends the email,
-    so a row with `sent_at` means the mail server accepted it and it is never sent again.
+    The outbox: services insert the row in the transaction that causes the email, so
+    it exists exactly when the change committed. `orders.emails` sends it later and sets
+    `sent_at` in the transaction that hands it to the mail server, so a row with
+    `sent_at` is never sent again. Unsent rows are picked up again at `next_attempt_at`.
     """
 
     class Kind(models.TextChoices):
@@ -157,12 +160,23 @@ class OrderEmail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now, help_text="An unsent email is (re)tried from this time on."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
         constraints = [
             models.UniqueConstraint(fields=["order", "kind"], name="orderemail_unique_order_kind"),
+        ]
+        indexes = [
+            # The dispatcher's scan: only unsent rows, by due time.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="orderemail_unsent_due_idx",
+            ),
         ]
 
     def __str__(self):

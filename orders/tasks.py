@@ -1,12 +1,12 @@
 """Celery tasks for orders: thin wrappers around the services, which hold the rules.
 
 Each is idempotent and safe with several workers: expiry picks orders with SKIP LOCKED,
-emails lock their (order, kind) record with SKIP LOCKED, the drift check only reads
-unless STOCK_DRIFT_AUTOFIX is on and then corrects each product under its row lock.
+the email dispatcher and senders take their (order, kind) rows with SKIP LOCKED, the
+drift check only reads unless STOCK_DRIFT_AUTOFIX is on and then corrects each product
+under its row lock.
 """
 
 from celery import shared_task
-from django.core.exceptions import ObjectDoesNotExist
 
 from orders import emails, services
 
@@ -23,16 +23,15 @@ def check_stock_drift() -> int:
     return len(services.check_stock_drift())
 
 
-@shared_task(
-    name="orders.tasks.send_order_email",
-    autoretry_for=(Exception,),
-    dont_autoretry_for=(ObjectDoesNotExist, ValueError),
-    retry_backoff=30,  # 30 s, 60 s, 120 s ... with jitter
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=8,
-    acks_late=True,
-)
+@shared_task(name="orders.tasks.dispatch_order_emails")
+def dispatch_order_emails() -> int:
+    """Every few seconds (beat): hand the due emails of the outbox to workers."""
+    return emails.dispatch_due_emails()
+
+
+# No autoretry: a failed send is recorded on its row with the time of the next attempt,
+# and a later dispatch hands it out again.
+@shared_task(name="orders.tasks.send_order_email", acks_late=True)
 def send_order_email_task(*, order_id: str, kind: str) -> bool:
-    """Send one order email (enqueued by orders.emails.enqueue after a commit)."""
+    """Send one order email handed out by dispatch_order_emails."""
     return emails.send_order_email(order_id=order_id, kind=kind)

@@ -76,23 +76,29 @@ def wait_for(predicate, timeout=20.0):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_sends_the_order_email_enqueued_after_the_commit(celery_worker):
+def test_the_dispatcher_hands_the_outbox_to_a_worker_that_sends_each_email_once(
+    celery_worker, settings
+):
     assert app.conf.task_always_eager is False
+    settings.EMAIL_SEND_ON_COMMIT = False  # as with a real broker
     product = ProductFactory(stock=5, name="Enamel jug")
-    order = make_order(lines=[(product.pk, 1)])  # its `placed` email went through Redis
-    assert wait_for(
-        lambda: OrderEmail.objects.filter(
-            order=order, kind="placed", sent_at__isnull=False
-        ).exists()
-    )
+    order = make_order(lines=[(product.pk, 1)])  # its `placed` email waits in the outbox
+    assert OrderEmail.objects.get(order=order, kind="placed").sent_at is None
+
+    def dispatch():
+        result = tasks.dispatch_order_emails.apply_async(queue=celery_worker)
+        assert not isinstance(result, EagerResult)  # it went through Redis
+
+    def sent(kind):
+        return OrderEmail.objects.filter(order=order, kind=kind, sent_at__isnull=False).exists()
+
+    dispatch()
+    assert wait_for(lambda: sent("placed"))
     with transaction.atomic():
         emails.enqueue(order_id=order.pk, kind="placed")  # the same event again
         emails.enqueue(order_id=order.pk, kind="fulfilled")
-    assert wait_for(
-        lambda: OrderEmail.objects.filter(
-            order=order, kind="fulfilled", sent_at__isnull=False
-        ).exists()
-    )
+    dispatch()
+    assert wait_for(lambda: sent("fulfilled"))
     assert sorted(m.subject for m in mail.outbox) == [
         f"Order {order.short_id} is on its way",
         f"We received your order {order.short_id}",

@@ -1,12 +1,14 @@
-"""Order emails: enqueued after the commit by each service, sent once per (order, kind)."""
+"""Order emails: written to the outbox by each service, sent once per (order, kind)."""
 
 import smtplib
 import threading
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.core import mail
 from django.db import connection, transaction
+from django.utils import timezone
 
 from orders import emails, services
 from orders.emails import Kind
@@ -98,40 +100,70 @@ def test_a_declined_card_sends_the_declined_email_once_per_order():
     assert kinds_sent(order) == ["declined"]
 
 
-# --- idempotency and failures -----------------------------------------------------------------
+# --- the outbox ---------------------------------------------------------------------------
 
 
-def test_sending_the_same_email_twice_sends_it_once():
-    order = make_order()
-    assert emails.send_order_email(order_id=order.pk, kind="paid") is True
-    assert emails.send_order_email(order_id=order.pk, kind="paid") is False
-    assert len(mail.outbox) == 1
-    record = OrderEmail.objects.get(order=order, kind=Kind.PAID)
-    assert record.sent_at is not None
-    assert record.attempts == 1
-    assert record.recipient == order.user.email
+@pytest.fixture
+def with_worker(settings):
+    """Production's delivery: nothing is sent at the commit, the dispatcher sends."""
+    settings.EMAIL_SEND_ON_COMMIT = False
 
 
-def test_a_failed_send_is_counted_and_a_retry_sends_it():
-    order = make_order()
-    refused = smtplib.SMTPServerDisconnected("connection lost")
+def due_now(order, kind):
+    OrderEmail.objects.filter(order=order, kind=kind).update(next_attempt_at=timezone.now())
+
+
+def test_a_checkout_writes_its_email_in_its_transaction_and_publishes_nothing(with_worker):
+    product = ProductFactory(stock=5)
     with (
-        mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=refused),
-        pytest.raises(smtplib.SMTPServerDisconnected),
+        mock.patch.object(send_order_email_task, "delay", side_effect=OSError("broker down")),
+        committed(),
     ):
-        emails.send_order_email(order_id=order.pk, kind="fulfilled")
-    record = OrderEmail.objects.get(order=order, kind=Kind.FULFILLED)
-    assert (record.sent_at, record.attempts) == (None, 1)
-    assert record.last_error == "SMTPServerDisconnected: connection lost"
+        order = make_order(lines=[(product.pk, 1)])
+    record = OrderEmail.objects.get(order=order)
+    assert (record.kind, record.sent_at, record.attempts) == (Kind.PLACED, None, 0)
+    assert mail.outbox == []
 
-    assert emails.send_order_email(order_id=order.pk, kind="fulfilled") is True
-    record.refresh_from_db()
-    assert record.sent_at is not None
-    assert (record.attempts, record.last_error) == (2, "")
-    assert len(mail.outbox) == 1
+    with committed():
+        assert emails.dispatch_due_emails() == 1  # the worker sends it (eagerly here)
+    assert subjects() == [f"We received your order {order.short_id}"]
+    assert kinds_sent(order) == ["placed"]
+    assert emails.dispatch_due_emails() == 0
 
 
-def test_the_task_retries_a_failed_send_and_sends_exactly_once():
+def test_asking_twice_for_one_email_keeps_one_row_and_sends_once(with_worker):
+    order = make_order()
+    with committed():
+        emails.enqueue(order_id=order.pk, kind="paid")
+        emails.enqueue(order_id=order.pk, kind="paid")
+    assert OrderEmail.objects.filter(order=order, kind=Kind.PAID).count() == 1
+    with committed():
+        assert emails.dispatch_due_emails() == 2  # placed and paid
+    assert emails.send_order_email(order_id=order.pk, kind="paid") is False
+    assert sorted(subjects()) == [
+        f"Payment received for order {order.short_id}",
+        f"We received your order {order.short_id}",
+    ]
+
+
+def test_a_dispatched_email_is_leased_and_handed_out_again_only_when_the_lease_ends(
+    with_worker,
+):
+    order = make_order()
+    with mock.patch.object(send_order_email_task, "delay") as delay, committed():
+        assert emails.dispatch_due_emails() == 1  # the worker never gets to it
+    delay.assert_called_once_with(order_id=str(order.pk), kind="placed")
+    record = OrderEmail.objects.get(order=order)
+    assert record.next_attempt_at > timezone.now() + emails.LEASE - timedelta(seconds=10)
+    assert emails.dispatch_due_emails() == 0
+
+    due_now(order, Kind.PLACED)  # the lease ran out
+    with committed():
+        assert emails.dispatch_due_emails() == 1
+    assert kinds_sent(order) == ["placed"]
+
+
+def test_a_failed_send_is_retried_by_a_later_dispatch_after_its_backoff(with_worker):
     order = make_order()
     real_send = mail.EmailMultiAlternatives.send
     calls = []
@@ -143,25 +175,78 @@ def test_the_task_retries_a_failed_send_and_sends_exactly_once():
         return real_send(message, *args, **kwargs)
 
     with mock.patch("django.core.mail.EmailMultiAlternatives.send", flaky):
-        send_order_email_task.apply(kwargs={"order_id": str(order.pk), "kind": "paid"})
+        with committed():
+            assert emails.dispatch_due_emails() == 1
+        record = OrderEmail.objects.get(order=order)
+        assert (record.sent_at, record.attempts) == (None, 1)
+        assert record.last_error == "SMTPServerDisconnected: try later"
+        assert record.next_attempt_at > timezone.now() + timedelta(seconds=25)
+        assert emails.dispatch_due_emails() == 0  # not due before its backoff
+
+        due_now(order, Kind.PLACED)
+        with committed():
+            assert emails.dispatch_due_emails() == 1
     assert len(calls) == 2
     assert len(mail.outbox) == 1
-    assert OrderEmail.objects.get(order=order, kind=Kind.PAID).attempts == 2
+    record.refresh_from_db()
+    assert (record.attempts, record.last_error) == (2, "")
+    assert record.sent_at is not None
 
 
-def test_the_task_does_not_retry_an_unknown_kind():
+def test_the_backoff_doubles_from_30_seconds_up_to_an_hour():
+    delays = [emails.retry_delay(n).total_seconds() for n in range(1, emails.MAX_ATTEMPTS)]
+    assert delays == [30, 60, 120, 240, 480, 960, 1920, 3600]
+
+
+def test_after_the_last_attempt_nobody_tries_again(with_worker, caplog):
     order = make_order()
-    result = send_order_email_task.apply(kwargs={"order_id": str(order.pk), "kind": "spam"})
-    assert result.state == "FAILURE"
-    assert isinstance(result.result, ValueError)
+    OrderEmail.objects.filter(order=order).update(attempts=emails.MAX_ATTEMPTS - 1)
+    refused = smtplib.SMTPRecipientsRefused({})
+    with (
+        mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=refused),
+        committed(),
+    ):
+        assert emails.dispatch_due_emails() == 1
+    record = OrderEmail.objects.get(order=order)
+    assert (record.sent_at, record.attempts) == (None, emails.MAX_ATTEMPTS)
+    assert "giving up" in caplog.text
+    due_now(order, Kind.PLACED)
+    assert emails.dispatch_due_emails() == 0
+
+
+def test_an_unknown_kind_is_refused_and_writes_nothing():
+    order = make_order()
+    with pytest.raises(ValueError):
+        emails.enqueue(order_id=order.pk, kind="spam")
+    assert not OrderEmail.objects.filter(order=order).exclude(kind=Kind.PLACED).exists()
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def test_sending_the_same_email_twice_sends_it_once():
+    order = make_order()
+    emails.enqueue(order_id=order.pk, kind="paid")
+    assert emails.send_order_email(order_id=order.pk, kind="paid") is True
+    assert emails.send_order_email(order_id=order.pk, kind="paid") is False
+    assert len(mail.outbox) == 1
+    record = OrderEmail.objects.get(order=order, kind=Kind.PAID)
+    assert record.sent_at is not None
+    assert record.attempts == 1
+    assert record.recipient == order.user.email
+
+
+def test_an_email_that_is_not_in_the_outbox_is_not_sent():
+    order = make_order()
+    assert emails.send_order_email(order_id=order.pk, kind="refunded") is False
     assert mail.outbox == []
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_skips_an_email_another_worker_is_sending():
-    order = make_order()  # transaction=True: its `placed` email went out at the commit
-    mail.outbox.clear()
-    OrderEmail.objects.create(order=order, kind=Kind.PAID, recipient=order.user.email)
+def test_a_worker_and_the_dispatcher_skip_an_email_another_worker_is_sending(with_worker):
+    order = make_order()
+    OrderEmail.objects.filter(order=order).delete()
+    emails.enqueue(order_id=order.pk, kind=Kind.PAID)
     locked, release = threading.Event(), threading.Event()
 
     def other_worker():
@@ -178,6 +263,7 @@ def test_a_worker_skips_an_email_another_worker_is_sending():
     try:
         assert locked.wait(10)
         assert emails.send_order_email(order_id=order.pk, kind="paid") is False
+        assert emails.dispatch_due_emails() == 0
         assert mail.outbox == []
     finally:
         release.set()

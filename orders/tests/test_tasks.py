@@ -50,6 +50,7 @@ def test_beat_schedules_every_periodic_job_on_a_registered_task():
     schedule = app.conf.beat_schedule
     app.loader.import_default_modules()
     assert {name: entry["task"] for name, entry in schedule.items()} == {
+        "dispatch-order-emails": "orders.tasks.dispatch_order_emails",
         "expire-orders": "orders.tasks.expire_orders",
         "reconcile-payments": "payments.tasks.reconcile_payments",
         "check-stock-drift": "orders.tasks.check_stock_drift",
