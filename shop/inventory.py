@@ -210,7 +210,7 @@ def _apply(deltas: Mapping[int, _Delta]) -> None:
             columns.append(f"{column} = {column} + CASE product_id {whens} ELSE 0 END")
             params.extend(value for pair in changed for value in pair)
     columns.append("updated_at = %s")
-    params.append(timezone.now())
+    params.append(connection.ops.adapt_datetimefield_value(timezone.now()))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_TABLE} SET {', '.join(columns)} WHERE product_id IN {_placeholders(ids)}",  # noqa: S608

@@ -1,8 +1,9 @@
 """The demo database: `make run` without DATABASE_URL runs on SQLite, and the stock
-movements' plain-SQL UPDATE must work there too (no FOR UPDATE, same counters).
+movements' plain-SQL UPDATE and the audit log's plain-SQL INSERT must work there too
+(no FOR UPDATE, same counters, events the ORM reads back as it wrote them).
 
 Locking itself is proven on PostgreSQL elsewhere; this only guards the portability of
-the SQL that shop.inventory writes by hand."""
+the SQL that shop.inventory and audit.services write by hand."""
 
 import json
 import os
@@ -17,6 +18,8 @@ import json
 from orders.checkout import place_order
 from shop import inventory
 from shop.exceptions import InsufficientStock
+from audit.models import AuditEvent
+from django.utils import timezone
 from shop.models import Inventory
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
@@ -28,7 +31,16 @@ except InsufficientStock as exc:
     refused = str(exc)
 inventory.restock(product_id=b.pk, quantity=3, actor=StaffFactory())
 rows = Inventory.objects.order_by("product_id").values_list("available", "reserved", "received")
-print(json.dumps({"status": order.status, "refused": refused, "rows": list(map(list, rows))}))
+restocked = AuditEvent.objects.select_related("actor").latest("id")
+assert timezone.now() - restocked.occurred_at < timezone.timedelta(minutes=1)
+events = [
+    [e.action, e.entity_id, e.before, e.after, e.actor is not None]
+    for e in AuditEvent.objects.order_by("id")
+]
+print(json.dumps({
+    "status": order.status, "refused": refused, "rows": list(map(list, rows)), "events": events,
+    "ids": [a.pk, b.pk, str(order.pk)],
+}))
 """
 
 
@@ -49,3 +61,15 @@ def test_checkout_and_restock_on_the_demo_sqlite_database(tmp_path):
     assert result["status"] == "created"  # Stripe is not reachable from the tests
     assert result["refused"] == "Brass pen: 1 requested, only 0 available."
     assert result["rows"] == [[3, 2, 5], [3, 1, 4]]
+    a, b, order = (str(pk) for pk in result["ids"])
+    reason = {"reason": f"order {order}"}
+    assert result["events"] == [  # [action, entity, before, after, has an actor]
+        ["inventory.reserved", a, {"available": 5, "reserved": 0, "received": 5},
+         {"available": 3, "reserved": 2, "received": 5, **reason}, True],
+        ["inventory.reserved", b, {"available": 1, "reserved": 0, "received": 1},
+         {"available": 0, "reserved": 1, "received": 1, **reason}, True],
+        ["order.created", order, None,
+         {"status": "created", "total": "30.00", "currency": "usd"}, True],
+        ["inventory.restocked", b, {"available": 0, "reserved": 1, "received": 1},
+         {"available": 3, "reserved": 1, "received": 4}, True],
+    ]  # fmt: skip
