@@ -156,7 +156,14 @@ def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
     # Everything that needs no lock comes first, so the stock rows stay locked only for
     # the lock itself, the stock update, the audit insert and the commit. Rows inserted
     # here are invisible to others until the commit and vanish on any error below.
-    products = Product.objects.filter(pk__in=quantities, is_active=True).in_bulk()
+    # Only the columns an order item copies (not the description), and without the
+    # model's default ordering by name, which a lookup by id has no use for.
+    products = (
+        Product.objects.filter(pk__in=quantities, is_active=True)
+        .only("sku", "name", "price", "currency")
+        .order_by()
+        .in_bulk()
+    )
     for product_id in sorted(quantities):
         product = products.get(product_id)
         if product is None:
