@@ -17,6 +17,7 @@ from orders.tasks import send_order_email_task
 from orders.tests.factories import make_order
 from payments import services as payment_services
 from payments.tests.helpers import committed, intent_dict
+from shop.tests.concurrency import run_concurrently
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -239,6 +240,19 @@ def test_sending_the_same_email_twice_sends_it_once():
 def test_an_email_that_is_not_in_the_outbox_is_not_sent():
     order = make_order()
     assert emails.send_order_email(order_id=order.pk, kind="refunded") is False
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dispatchers_running_at_once_hand_out_each_email_exactly_once(with_worker):
+    orders = [make_order() for _ in range(30)]  # each with its `placed` email, unsent
+    handed_out = []
+    with mock.patch.object(send_order_email_task, "delay", lambda **task: handed_out.append(task)):
+        outcomes = run_concurrently(*[emails.dispatch_due_emails] * 4)
+    assert [kind for kind, _ in outcomes] == ["ok"] * 4
+    assert sum(count for _, count in outcomes) == 30
+    assert sorted(task["order_id"] for task in handed_out) == sorted(str(o.pk) for o in orders)
+    assert emails.dispatch_due_emails() == 0  # all leased
     assert mail.outbox == []
 
 
