@@ -4,6 +4,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
+from orders import emails
 from orders.models import Order, OrderEmail, OrderItem
 from orders.services import cancel_order, fulfil_order
 from shop.exceptions import ShopError
@@ -51,7 +52,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["id", "user__email"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
-    actions = ["fulfil_selected", "cancel_selected"]
+    actions = ["fulfil_selected", "cancel_selected", "retry_unsent_emails"]
     readonly_fields = [
         "id",
         "user",
@@ -128,3 +129,18 @@ class OrderAdmin(admin.ModelAdmin):
     def cancel_selected(self, request, queryset):
         for order in queryset:
             self._run(request, order, "cancel")
+
+    @admin.action(description="Send the selected orders' unsent emails again")
+    def retry_unsent_emails(self, request, queryset):
+        count = emails.retry_unsent_emails(
+            order_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+        )
+        if count:
+            plural = "" if count == 1 else "s"
+            self.message_user(
+                request, f"{count} email{plural} will be sent again.", messages.SUCCESS
+            )
+        else:
+            self.message_user(
+                request, "The selected orders have no unsent email.", messages.WARNING
+            )

@@ -38,6 +38,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from audit.services import Change, record_many
 from orders.models import Order, OrderEmail
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,38 @@ def dispatch_due_emails(*, limit: int = DISPATCH_BATCH) -> int:
                 partial(send_order_email_task.delay, order_id=str(order_id), kind=kind)
             )
     return len(due)
+
+
+def retry_unsent_emails(*, order_ids, actor) -> int:
+    """Give every unsent email of these orders a fresh round of attempts, due now.
+
+    For staff, once the cause of failures (a bad address, the mail server) is fixed;
+    mostly for emails that gave up after MAX_ATTEMPTS. The attempts they had are kept
+    in the audit log. Returns how many emails will be sent again.
+    """
+    with transaction.atomic():
+        unsent = list(
+            OrderEmail.objects.select_for_update()
+            .filter(order_id__in=order_ids, sent_at__isnull=True)
+            .order_by("pk")
+        )
+        OrderEmail.objects.filter(pk__in=[e.pk for e in unsent]).update(
+            attempts=0, next_attempt_at=timezone.now()
+        )
+        record_many(
+            changes=[
+                Change(
+                    "order_email.retried",
+                    "order_email",
+                    e.pk,
+                    before={"attempts": e.attempts, "last_error": e.last_error},
+                    after={"attempts": 0, "order": str(e.order_id), "kind": e.kind},
+                )
+                for e in unsent
+            ],
+            actor=actor,
+        )
+    return len(unsent)
 
 
 def send_order_email(*, order_id, kind: str) -> bool:

@@ -2,11 +2,13 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
-from orders.emails import send_order_email
+from orders.emails import MAX_ATTEMPTS, dispatch_due_emails, send_order_email
 from orders.models import Order, OrderEmail
 from orders.tests.factories import make_order
+from payments.tests.helpers import committed
 from shop.models import Inventory
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
@@ -317,6 +319,41 @@ def test_fulfil_action(staff_client, superuser, product):
     assert status_of(paid) == S.FULFILLED
     assert status_of(pending) == S.PAYMENT_PENDING
     assert AuditEvent.objects.get(action="order.fulfil").actor == superuser
+
+
+def test_retry_emails_action_gives_unsent_emails_a_new_round(staff_client, superuser, product):
+    gave_up = make_order(lines=[(product.pk, 1)], status=S.CREATED)
+    OrderEmail.objects.filter(order=gave_up).update(
+        attempts=MAX_ATTEMPTS, last_error="SMTPRecipientsRefused: {}"
+    )
+    sent = make_order(lines=[(product.pk, 1)], status=S.CREATED)
+    OrderEmail.objects.filter(order=sent).update(sent_at=timezone.now(), attempts=1)
+    assert dispatch_due_emails() == 0
+
+    response = run_action(staff_client, "retry_unsent_emails", [gave_up, sent])
+
+    assert messages_of(response) == ["1 email will be sent again."]
+    record = OrderEmail.objects.get(order=gave_up)
+    assert record.attempts == 0 and record.next_attempt_at <= timezone.now()
+    assert OrderEmail.objects.get(order=sent).attempts == 1
+    event = AuditEvent.objects.get(action="order_email.retried")
+    assert event.actor == superuser
+    assert event.before == {"attempts": MAX_ATTEMPTS, "last_error": "SMTPRecipientsRefused: {}"}
+    assert event.after == {"attempts": 0, "order": str(gave_up.pk), "kind": "placed"}
+    with committed():
+        assert dispatch_due_emails() == 1
+    assert OrderEmail.objects.get(order=gave_up).sent_at is not None
+
+
+def test_retry_emails_action_says_when_there_is_nothing_to_send(staff_client, product):
+    order = make_order(lines=[(product.pk, 1)], status=S.CREATED)
+    OrderEmail.objects.filter(order=order).update(sent_at=timezone.now())
+
+    response = run_action(staff_client, "retry_unsent_emails", [order])
+
+    levels = {m.message: m.level_tag for m in response.context["messages"]}
+    assert levels == {"The selected orders have no unsent email.": "warning"}
+    assert not AuditEvent.objects.filter(action="order_email.retried").exists()
 
 
 # --- nothing is added, deleted or edited directly -----------------------------------------------
