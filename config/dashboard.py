@@ -1,7 +1,8 @@
 """The staff dashboard at /admin/dashboard/ (linked from the admin index).
 
-Today's orders by status and revenue, low stock, failed webhook events, orders flagged
-for review, and a bar chart of the last 14 days drawn as server-side SVG (no script).
+Today's orders by status and revenue, low stock, failed webhook events, order emails
+that failed to send, orders flagged for review, and a bar chart of the last 14 days
+drawn as server-side SVG (no script).
 A fixed number of queries whatever the data: each panel is one aggregate or one
 bounded list.
 """
@@ -17,7 +18,8 @@ from django.db.models.functions import TruncDate
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from orders.models import Order
+from orders.emails import MAX_ATTEMPTS
+from orders.models import Order, OrderEmail
 from payments.models import WebhookEvent
 from shop.models import Inventory
 
@@ -123,6 +125,13 @@ def dashboard(request):
         .order_by("-received_at")[:LIST_LIMIT]
     )
     failed_webhook_count = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count()
+    failing = OrderEmail.objects.filter(sent_at__isnull=True, attempts__gt=0)
+    failing_emails = list(
+        failing.select_related("order")
+        .only("id", "kind", "attempts", "last_error", "next_attempt_at", "order__id")
+        .order_by("-attempts", "next_attempt_at")[:LIST_LIMIT]
+    )
+    failing_email_count = failing.count()
     flagged = list(
         Order.objects.filter(needs_review=True)
         .select_related("user")
@@ -142,6 +151,9 @@ def dashboard(request):
         "low_stock_threshold": LOW_STOCK,
         "failed_webhooks": failed_webhooks,
         "failed_webhook_count": failed_webhook_count,
+        "failing_emails": failing_emails,
+        "failing_email_count": failing_email_count,
+        "email_max_attempts": MAX_ATTEMPTS,
         "flagged": flagged,
         "flagged_count": flagged_count,
         "chart": chart(timezone.localdate()),

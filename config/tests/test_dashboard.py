@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from orders.models import Order
+from orders.emails import MAX_ATTEMPTS
+from orders.models import Order, OrderEmail
 from payments.models import WebhookEvent
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
@@ -36,11 +37,16 @@ def make_order(status, total="10.00", created=None, needs_review=False, reason="
 def make_data(n):
     for i in range(n):
         make_order(Order.Status.PAID, total="20.00")
-        make_order(Order.Status.PAYMENT_PENDING)
+        pending = make_order(Order.Status.PAYMENT_PENDING)
         make_order(Order.Status.FULFILLED, total="5.00", needs_review=True, reason=f"dispute {i}")
         make_order(Order.Status.PAID, total="99.00", created=timezone.now() - timedelta(days=3))
         ProductFactory(stock=i % 3, name=f"Low {i}")
         ProductFactory(stock=50)
+        OrderEmail.objects.create(
+            order=pending, kind="placed", attempts=MAX_ATTEMPTS if i % 2 else 2,
+            last_error=f"SMTPServerDisconnected: lost {i}",
+        )  # fmt: skip
+        OrderEmail.objects.create(order=pending, kind="paid", sent_at=timezone.now(), attempts=1)
         WebhookEvent.objects.create(
             stripe_event_id=f"evt_fail_{n}_{i}",
             type="payment_intent.succeeded",
@@ -69,10 +75,14 @@ def test_the_dashboard_shows_today_low_stock_failures_and_flagged_orders(staff_c
     assert ctx["revenue_today"] == Decimal("50.00")  # 2 x 20 paid + 2 x 5 fulfilled
     assert [row.product.name for row in ctx["low_stock"]] == ["Low 0", "Low 1"]
     assert ctx["failed_webhook_count"] == 2
+    assert ctx["failing_email_count"] == 2
+    assert [e.attempts for e in ctx["failing_emails"]] == [9, 2]
     assert ctx["flagged_count"] == 2
     html = response.content.decode()
     assert 'data-testid="revenue-today">50.00 USD<' in html
     assert "dispute 1" in html and "evt_fail_2_0" in html
+    emails = html.split('data-testid="failing-emails"')[1].split("</section>")[0]
+    assert "gave up" in emails and "SMTPServerDisconnected: lost 0" in emails
     # The chart: one bar per day, today's bar is the tallest (6 orders), 3 days ago has 2.
     bars = ctx["chart"]["bars"]
     assert len(bars) == 14
