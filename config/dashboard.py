@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from orders.emails import MAX_ATTEMPTS
 from orders.models import Order, OrderEmail
+from orders.selectors import email_outbox
 from payments.models import WebhookEvent
 from shop.models import Inventory
 
@@ -125,13 +126,12 @@ def dashboard(request):
         .order_by("-received_at")[:LIST_LIMIT]
     )
     failed_webhook_count = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count()
-    failing = OrderEmail.objects.filter(sent_at__isnull=True, attempts__gt=0)
     failing_emails = list(
-        failing.select_related("order")
+        OrderEmail.objects.filter(sent_at__isnull=True, attempts__gt=0)
+        .select_related("order")
         .only("id", "kind", "attempts", "last_error", "next_attempt_at", "order__id")
         .order_by("-attempts", "next_attempt_at")[:LIST_LIMIT]
     )
-    failing_email_count = failing.count()
     flagged = list(
         Order.objects.filter(needs_review=True)
         .select_related("user")
@@ -152,7 +152,7 @@ def dashboard(request):
         "failed_webhooks": failed_webhooks,
         "failed_webhook_count": failed_webhook_count,
         "failing_emails": failing_emails,
-        "failing_email_count": failing_email_count,
+        "outbox": email_outbox(),
         "email_max_attempts": MAX_ATTEMPTS,
         "flagged": flagged,
         "flagged_count": flagged_count,

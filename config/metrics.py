@@ -16,7 +16,7 @@ import os
 import time
 
 import structlog
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -26,6 +26,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
 
 log = structlog.get_logger("shop.metrics")
 
@@ -76,6 +77,33 @@ def multiprocess_enabled() -> bool:
     return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 
+class EmailOutboxCollector:
+    """Gauges of the order email outbox, read from the database at each scrape (they
+    describe shared state, not one process, so they bypass the per-process samples)."""
+
+    def collect(self):
+        from orders.selectors import email_outbox
+
+        try:
+            stats = email_outbox()
+        except DatabaseError as exc:  # /metrics still answers with everything else
+            log.warning("email_outbox_metrics_unavailable", error=str(exc))
+            return
+        unsent = GaugeMetricFamily(
+            "shop_order_emails_unsent",
+            "Order emails not sent yet: pending (no try yet), retrying, gave_up.",
+            labels=["state"],
+        )
+        for state in ("pending", "retrying", "gave_up"):
+            unsent.add_metric([state], stats[state])
+        yield unsent
+        yield GaugeMetricFamily(
+            "shop_order_email_oldest_pending_seconds",
+            "Age of the oldest order email not tried yet; grows when no dispatcher or worker runs.",
+            value=stats["oldest_pending_seconds"],
+        )
+
+
 def render_latest() -> tuple[bytes, str]:
     """The exposition text for every metric (of every worker, in multiprocess mode)."""
     if multiprocess_enabled():
@@ -83,7 +111,9 @@ def render_latest() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    database = CollectorRegistry(auto_describe=False)
+    database.register(EmailOutboxCollector())
+    return generate_latest(registry) + generate_latest(database), CONTENT_TYPE_LATEST
 
 
 def bind_order_id(order_id) -> None:

@@ -1,9 +1,11 @@
 """Read queries over orders that more than one caller needs."""
 
-from django.db.models import IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from orders.models import Order, OrderItem
+from orders.emails import MAX_ATTEMPTS
+from orders.models import Order, OrderEmail, OrderItem
 from shop.models import Inventory
 
 
@@ -54,3 +56,23 @@ def stock_discrepancies() -> list[dict]:
         if broken:
             problems.append({**row, "broken": broken})
     return problems
+
+
+def email_outbox() -> dict:
+    """The order email outbox at a glance, in one query: unsent emails not tried yet
+    (`pending`) and how long the oldest has waited, emails waiting to retry after a
+    failure (`retrying`) and emails that gave up (`gave_up`).
+
+    A growing `oldest_pending_seconds` means no dispatcher or no worker is running.
+    """
+    now = timezone.now()
+    pending = Q(attempts=0)
+    stats = OrderEmail.objects.filter(sent_at__isnull=True).aggregate(
+        pending=Count("pk", filter=pending),
+        oldest_pending=Min("created_at", filter=pending),
+        retrying=Count("pk", filter=Q(attempts__gt=0, attempts__lt=MAX_ATTEMPTS)),
+        gave_up=Count("pk", filter=Q(attempts__gte=MAX_ATTEMPTS)),
+    )
+    oldest = stats.pop("oldest_pending")
+    stats["oldest_pending_seconds"] = (now - oldest).total_seconds() if oldest else 0.0
+    return stats

@@ -75,7 +75,9 @@ def test_the_dashboard_shows_today_low_stock_failures_and_flagged_orders(staff_c
     assert ctx["revenue_today"] == Decimal("50.00")  # 2 x 20 paid + 2 x 5 fulfilled
     assert [row.product.name for row in ctx["low_stock"]] == ["Low 0", "Low 1"]
     assert ctx["failed_webhook_count"] == 2
-    assert ctx["failing_email_count"] == 2
+    assert ctx["outbox"] == {
+        "pending": 0, "retrying": 1, "gave_up": 1, "oldest_pending_seconds": 0.0
+    }  # fmt: skip
     assert [e.attempts for e in ctx["failing_emails"]] == [9, 2]
     assert ctx["flagged_count"] == 2
     html = response.content.decode()
@@ -83,6 +85,7 @@ def test_the_dashboard_shows_today_low_stock_failures_and_flagged_orders(staff_c
     assert "dispute 1" in html and "evt_fail_2_0" in html
     emails = html.split('data-testid="failing-emails"')[1].split("</section>")[0]
     assert "gave up" in emails and "SMTPServerDisconnected: lost 0" in emails
+    assert "0 waiting for their first try; 1 retrying; 1 gave up." in emails
     # The chart: one bar per day, today's bar is the tallest (6 orders), 3 days ago has 2.
     bars = ctx["chart"]["bars"]
     assert len(bars) == 14

@@ -2,17 +2,23 @@
 
 import contextlib
 import os
+import re
 import subprocess
 import sys
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import OperationalError, connection
+from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from orders import services as order_services
 from orders.checkout import place_order
-from orders.models import Order
+from orders.emails import MAX_ATTEMPTS
+from orders.models import Order, OrderEmail
+from orders.tests.factories import make_order
 from payments.tests.helpers import intent_dict, make_event, post_event
 from shop.exceptions import InsufficientStock, InvalidCart
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
@@ -256,6 +262,46 @@ def test_reconciliation_fixes_counter_is_exposed(client):
     assert 'shop_payment_reconciliation_fixes_total{action="marked_paid"}' in body
 
 
+# The email outbox, read from the database at scrape time ---------------------------------
+
+
+def test_the_email_outbox_is_exposed_as_gauges_read_at_each_scrape(client):
+    waiting, retrying, gave_up, sent = (make_order() for _ in range(4))  # `placed` each
+    OrderEmail.objects.filter(order=waiting).update(
+        created_at=timezone.now() - timedelta(minutes=2)
+    )
+    OrderEmail.objects.filter(order=retrying).update(attempts=3)
+    OrderEmail.objects.filter(order=gave_up).update(attempts=MAX_ATTEMPTS)
+    OrderEmail.objects.filter(order=sent).update(sent_at=timezone.now(), attempts=1)
+
+    body = client.get("/metrics").content.decode()
+
+    assert 'shop_order_emails_unsent{state="pending"} 1.0' in body
+    assert 'shop_order_emails_unsent{state="retrying"} 1.0' in body
+    assert 'shop_order_emails_unsent{state="gave_up"} 1.0' in body
+    oldest = re.search(r"^shop_order_email_oldest_pending_seconds (\S+)$", body, re.MULTILINE)
+    assert 120 <= float(oldest.group(1)) < 180
+
+    OrderEmail.objects.filter(order=waiting).update(sent_at=timezone.now())
+    body = client.get("/metrics").content.decode()
+    assert 'shop_order_emails_unsent{state="pending"} 0.0' in body
+    assert re.search(r"^shop_order_email_oldest_pending_seconds 0\.0$", body, re.MULTILINE)
+
+
+def test_metrics_still_answer_when_the_outbox_cannot_be_read(client, monkeypatch):
+    def unreachable():
+        raise OperationalError("the database is gone")
+
+    monkeypatch.setattr("orders.selectors.email_outbox", unreachable)
+
+    response = client.get("/metrics")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "shop_checkouts_total" in body
+    assert "shop_order_emails_unsent" not in body
+
+
 # Several gunicorn workers ---------------------------------------------------------------
 
 WORKER = """
@@ -263,6 +309,8 @@ from config import metrics
 metrics.CHECKOUTS.labels(outcome="placed").inc({n})
 """
 SCRAPE = """
+import django
+django.setup()
 from config import metrics
 body, _ = metrics.render_latest()
 print(body.decode())
@@ -276,10 +324,19 @@ def run_python(code, env):
 
 
 def test_multiprocess_mode_adds_up_every_worker(tmp_path):
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
     run_python(WORKER.format(n=2), env)
     run_python(WORKER.format(n=3), env)
 
     body = run_python(SCRAPE, env).stdout
 
     assert 'shop_checkouts_total{outcome="placed"} 5.0' in body
+    # The outbox gauges come from the database, once, not summed over the workers.
+    assert body.count("# TYPE shop_order_emails_unsent gauge") == 1
+    assert 'shop_order_emails_unsent{state="pending"} 0.0' in body
