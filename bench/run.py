@@ -28,20 +28,25 @@ from bench.common import Sampler, Scenario
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shop"
-ARMS = ("raw", "service", "service_stripe", "http")
+ARMS = ("raw", "service", "service_stripe", "service_procs", "http")
+# Arms measured only at some concurrency levels (the others are extra views of one arm).
+LIMITED = {"service_stripe": "stripe_concurrency", "service_procs": "procs_concurrency"}
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="short cells (development, < 2 min)")
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    p.add_argument("--arms", default="raw,service,service_stripe,http")
+    p.add_argument("--arms", default="raw,service,service_stripe,service_procs,http")
     p.add_argument("--scenarios", default="hot,spread")
     p.add_argument("--concurrency", default="1,8,32")
     p.add_argument("--duration", type=float, help="seconds measured per cell (30; quick 2.5)")
     p.add_argument("--warmup", type=float, help="seconds before measuring (2; quick 0.5)")
     p.add_argument(
         "--stripe-concurrency", default="8", help="concurrency levels for the service_stripe arm"
+    )
+    p.add_argument(
+        "--procs-concurrency", default="8", help="concurrency levels for the service_procs arm"
     )
     p.add_argument(
         "--gunicorn",
@@ -72,6 +77,7 @@ def parse_args(argv):
     args.scenarios = [s for s in args.scenarios.split(",") if s]
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     args.stripe_concurrency = [int(c) for c in args.stripe_concurrency.split(",") if c]
+    args.procs_concurrency = [int(c) for c in args.procs_concurrency.split(",") if c]
     if args.duration is None:
         args.duration = 2.5 if args.quick else 30.0
     if args.quick:
@@ -233,6 +239,11 @@ class Bench:
                 stripe=arm == "service_stripe",
             )
             return self.measure(arm, scenario, c, fn, use_django=True)
+        if arm == "service_procs":
+            fn = partial(
+                service_arm.run_processes, scenario=scenario, concurrency=c, users=self.users
+            )
+            return self.measure(arm, scenario, c, fn, use_django=True)
         server = http_server or self.http
         fn = partial(
             http_arm.run, server=server, scenario=scenario, tokens=self.tokens, concurrency=c, **kw
@@ -353,7 +364,7 @@ class Bench:
         for name in a.scenarios:
             for c in a.concurrency:
                 for arm in a.arms:
-                    if arm == "service_stripe" and c not in a.stripe_concurrency:
+                    if arm in LIMITED and c not in getattr(a, LIMITED[arm]):
                         continue
                     self.run_cell(arm, scenarios[name], c)
         if a.open_rate and "http" in a.arms:
@@ -401,6 +412,8 @@ class Bench:
                 "service": "place_order() in threads, after-commit Stripe step disabled",
                 "service_stripe": "place_order() in threads, PaymentIntent at the simulator "
                 "after commit + start_payment",
+                "service_procs": "place_order() in processes of one thread (no GIL shared), "
+                "after-commit Stripe step disabled",
                 "http": "gunicorn + JWT + DRF + place_order() + PaymentIntent at the simulator "
                 "after commit + start_payment + order serialization",
             },

@@ -5,15 +5,20 @@ With `stripe=False` the after-commit Stripe step is replaced by a no-op (orders 
 `created`); with `stripe=True` it runs as in production against the simulator that
 settings.STRIPE_API_BASE points at (a PaymentIntent per order, then `start_payment`).
 Needs Django set up (the benchmark runner or pytest-django does it).
+
+`run_processes` is the same loop in N processes of one thread each (`service_procs`):
+not an arm the issue defines, but it shows how much of the gap to the raw floor is the
+GIL and how much is the machine's CPU.
 """
 
+import multiprocessing
 import random
 from contextlib import contextmanager
 from unittest import mock
 
 from django.db import OperationalError, connection, connections
 
-from bench.common import Recorder, Scenario, merge, now, run_clients
+from bench.common import Recorder, Scenario, merge, now, process_cpu_seconds, run_clients
 
 
 class _QueryCounter:
@@ -37,6 +42,52 @@ def _stripe_step(enabled: bool):
         yield
 
 
+def _checkout_loop(*, scenario, user, rng, rec: Recorder, until: float, counter, sample=None):
+    """Place orders back to back until `until`, recording each outcome in `rec`.
+
+    With a `sample` list, the SQL of the first checkout in the measured window lands in it.
+    """
+    from orders.checkout import place_order
+    from shop.exceptions import InsufficientStock, ShopError
+
+    with connection.execute_wrapper(counter):
+        while True:
+            started = now()
+            if started >= until:
+                break
+            if sample is not None and not sample and started >= rec.window_start:
+                counter.sample = []
+            counter.count = 0
+            try:
+                place_order(user=user, lines=scenario.cart(rng))
+                outcome = "ok"
+            except InsufficientStock:
+                outcome = "insufficient_stock"
+            except ShopError as exc:
+                outcome = getattr(exc, "code", type(exc).__name__)
+            except OperationalError as exc:
+                code = getattr(exc.__cause__, "sqlstate", None)
+                outcome = "deadlock" if code == "40P01" else f"OperationalError:{code}"
+            except Exception as exc:  # counted and reported, never hidden
+                outcome = type(exc).__name__
+            rec.add(started, now() - started, outcome, counter.count)
+            if counter.sample is not None:
+                sample.extend(counter.sample)
+                counter.sample = None
+
+
+def _result(recorders, duration: float, *, cpu: float, elapsed: float, stripe: bool) -> dict:
+    result = merge(recorders, duration)
+    result["placed_total"] = sum(r.all_ok for r in recorders)
+    result["client_cpu_pct"] = round(100 * cpu / elapsed, 1)
+    result["includes"] = (
+        "place_order() incl. after-commit PaymentIntent at the simulator + start_payment"
+        if stripe
+        else "place_order() with the after-commit Stripe step disabled"
+    )
+    return result
+
+
 def run(
     *,
     scenario: Scenario,
@@ -47,46 +98,24 @@ def run(
     stripe: bool = False,
     seed: int = 0,
 ) -> dict:
-    from orders.checkout import place_order
-    from shop.exceptions import InsufficientStock, ShopError
-
     recorders: list[Recorder] = []
     sample_sql: list[str] = []
 
     def worker(index: int, ready) -> None:
-        rng = random.Random(seed * 1000 + index)  # noqa: S311
-        user = users[index % len(users)]
-        counter = _QueryCounter()
         try:
             connection.ensure_connection()
             measure_from, until = ready()
             rec = Recorder(measure_from, until)
             recorders.append(rec)
-            with connection.execute_wrapper(counter):
-                first = index == 0
-                while True:
-                    started = now()
-                    if started >= until:
-                        break
-                    if first and started >= measure_from:
-                        counter.sample, first = [], False
-                    counter.count = 0
-                    try:
-                        place_order(user=user, lines=scenario.cart(rng))
-                        outcome = "ok"
-                    except InsufficientStock:
-                        outcome = "insufficient_stock"
-                    except ShopError as exc:
-                        outcome = getattr(exc, "code", type(exc).__name__)
-                    except OperationalError as exc:
-                        code = getattr(exc.__cause__, "sqlstate", None)
-                        outcome = "deadlock" if code == "40P01" else f"OperationalError:{code}"
-                    except Exception as exc:  # counted and reported, never hidden
-                        outcome = type(exc).__name__
-                    rec.add(started, now() - started, outcome, counter.count)
-                    if counter.sample is not None and not sample_sql:
-                        sample_sql.extend(counter.sample)
-                        counter.sample = None
+            _checkout_loop(
+                scenario=scenario,
+                user=users[index % len(users)],
+                rng=random.Random(seed * 1000 + index),  # noqa: S311
+                rec=rec,
+                until=until,
+                counter=_QueryCounter(),
+                sample=sample_sql if index == 0 else None,
+            )
         finally:
             connections.close_all()
 
@@ -94,13 +123,72 @@ def run(
         cpu, elapsed = run_clients(
             worker, concurrency=concurrency, warmup=warmup, duration=duration
         )
-    result = merge(recorders, duration)
-    result["placed_total"] = sum(r.all_ok for r in recorders)
-    result["client_cpu_pct"] = round(100 * cpu / elapsed, 1)
+    result = _result(recorders, duration, cpu=cpu, elapsed=elapsed, stripe=stripe)
     result["sample_queries"] = sample_sql
-    result["includes"] = (
-        "place_order() incl. after-commit PaymentIntent at the simulator + start_payment"
-        if stripe
-        else "place_order() with the after-commit Stripe step disabled"
-    )
     return result
+
+
+def run_processes(
+    *,
+    scenario: Scenario,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    users: list,
+    seed: int = 0,
+) -> dict:
+    """The service arm in `concurrency` processes (spawned: each sets Django up from the
+    environment, as the benchmark runner left it), the Stripe step disabled."""
+    ctx = multiprocessing.get_context("spawn")
+    ready, go = ctx.Barrier(concurrency + 1), ctx.Event()
+    window = ctx.Array("d", 2)
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=_process_client,
+            args=(index, scenario, users[index % len(users)].pk, seed, ready, go, window, results),
+        )
+        for index in range(concurrency)
+    ]
+    for proc in procs:
+        proc.start()
+    try:
+        ready.wait(timeout=120)  # every process has Django up and a connection open
+        start = now()
+        window[0], window[1] = start + warmup, start + warmup + duration
+        go.set()
+        collected = [results.get(timeout=duration + warmup + 120) for _ in procs]
+    finally:
+        for proc in procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.terminate()
+    elapsed = now() - start
+    cpu = sum(cpu for _, cpu in collected)
+    return _result([rec for rec, _ in collected], duration, cpu=cpu, elapsed=elapsed, stripe=False)
+
+
+def _process_client(index, scenario, user_id, seed, ready, go, window, results) -> None:
+    import django
+
+    django.setup()
+    from shop.models import User
+
+    user = User.objects.get(pk=user_id)
+    ready.wait(timeout=120)
+    go.wait(timeout=120)
+    rec = Recorder(window[0], window[1])
+    cpu0 = process_cpu_seconds()
+    try:
+        with _stripe_step(False):
+            _checkout_loop(
+                scenario=scenario,
+                user=user,
+                rng=random.Random(seed * 1000 + index),  # noqa: S311
+                rec=rec,
+                until=window[1],
+                counter=_QueryCounter(),
+            )
+    finally:
+        connections.close_all()
+    results.put((rec, process_cpu_seconds() - cpu0))

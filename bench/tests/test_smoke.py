@@ -88,6 +88,22 @@ def test_service_arm_with_stripe_starts_payments(spread, stripe_sim):
     assert set(Order.objects.values_list("status", flat=True)) == {"payment_pending"}
 
 
+def test_service_arm_in_processes(spread, monkeypatch):
+    # The spawned processes set Django up from the environment: point them at this
+    # test database, with e-mails left in the outbox as the benchmark has them.
+    monkeypatch.setenv("DATABASE_URL", _database_url())
+    monkeypatch.setenv("CELERY_TASK_ALWAYS_EAGER", "false")
+    users = db.seed_users(prefix="prc", count=2)
+    result = service_arm.run_processes(
+        scenario=spread, concurrency=2, duration=0.8, warmup=0.1, users=users
+    )
+    assert result["checkouts"] > 0
+    assert result["errors"] == {}
+    assert result["queries_per_checkout"] == 7
+    _check(result["placed_total"])
+    assert Order.objects.filter(status="created").count() == result["placed_total"]
+
+
 def test_http_arm_and_sold_out(spread):
     users = db.seed_users(prefix="web", count=4)
     env = http_arm.child_env(database_url=_database_url(), stripe_api_base="", secrets=SECRETS)
