@@ -18,9 +18,8 @@ from django.db.models.functions import TruncDate
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from orders.emails import MAX_ATTEMPTS
-from orders.models import Order, OrderEmail
-from orders.selectors import email_outbox
+from orders.models import Order
+from orders.selectors import email_outbox, failing_emails
 from payments.models import WebhookEvent
 from shop.models import Inventory
 
@@ -126,12 +125,6 @@ def dashboard(request):
         .order_by("-received_at")[:LIST_LIMIT]
     )
     failed_webhook_count = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count()
-    failing_emails = list(
-        OrderEmail.objects.filter(sent_at__isnull=True, attempts__gt=0)
-        .select_related("order")
-        .only("id", "kind", "attempts", "last_error", "next_attempt_at", "order__id")
-        .order_by("-attempts", "next_attempt_at")[:LIST_LIMIT]
-    )
     flagged = list(
         Order.objects.filter(needs_review=True)
         .select_related("user")
@@ -151,9 +144,8 @@ def dashboard(request):
         "low_stock_threshold": LOW_STOCK,
         "failed_webhooks": failed_webhooks,
         "failed_webhook_count": failed_webhook_count,
-        "failing_emails": failing_emails,
+        "failing_emails": failing_emails(limit=LIST_LIMIT),
         "outbox": email_outbox(),
-        "email_max_attempts": MAX_ATTEMPTS,
         "flagged": flagged,
         "flagged_count": flagged_count,
         "chart": chart(timezone.localdate()),

@@ -17,8 +17,8 @@ How "at most once" holds, and the one window where it cannot:
   that sends the mail and sets `sent_at`. A second worker with the same email skips the
   locked row; one that comes after a success finds `sent_at` and stops.
 - A send that fails (SMTP refused, timeout) counts the attempt on the row and sets its
-  `next_attempt_at` with exponential backoff; after MAX_ATTEMPTS nobody tries again and
-  the admin shows the error.
+  `next_attempt_at` with exponential backoff; after `OrderEmail.MAX_ATTEMPTS` nobody
+  tries again (until staff ask) and the admin shows the error.
 - If the process dies after the mail server accepted the message but before the COMMIT
   that records it, the row stays unsent and is sent again once its lease ends. We chose
   at-least-once for that window of milliseconds: a receipt or refund notice that never
@@ -53,7 +53,6 @@ SUBJECTS = {
     Kind.REFUNDED: "Order {short_id} was refunded",
 }
 
-MAX_ATTEMPTS = 9  # the first try and 8 retries, the last about two hours after the first
 DISPATCH_BATCH = 500
 # How long a dispatched email is left to its worker before a sweep hands it out again.
 LEASE = timedelta(minutes=5)
@@ -90,7 +89,11 @@ def dispatch_due_emails(*, limit: int = DISPATCH_BATCH) -> int:
     with transaction.atomic():
         due = list(
             OrderEmail.objects.select_for_update(skip_locked=True)
-            .filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lte=now)
+            .filter(
+                sent_at__isnull=True,
+                attempts__lt=OrderEmail.MAX_ATTEMPTS,
+                next_attempt_at__lte=now,
+            )
             .order_by("next_attempt_at")
             .values_list("pk", "order_id", "kind")[:limit]
         )
@@ -108,7 +111,7 @@ def retry_unsent_emails(*, order_ids, actor) -> int:
     """Give every unsent email of these orders a fresh round of attempts, due now.
 
     For staff, once the cause of failures (a bad address, the mail server) is fixed;
-    mostly for emails that gave up after MAX_ATTEMPTS. The attempts they had are kept
+    mostly for emails that gave up after their last attempt. The attempts they had are kept
     in the audit log. Returns how many emails will be sent again.
     """
     with transaction.atomic():
@@ -164,13 +167,13 @@ def send_order_email(*, order_id, kind: str) -> bool:
             email.last_error = ""
             email.save(update_fields=["recipient", "sent_at", "attempts", "last_error"])
             return True
-    attempts = email.attempts + 1
+    email.attempts += 1
     OrderEmail.objects.filter(pk=email.pk).update(
         attempts=F("attempts") + 1,
         last_error=f"{type(failure).__name__}: {failure}"[:2000],
-        next_attempt_at=timezone.now() + retry_delay(attempts),
+        next_attempt_at=timezone.now() + retry_delay(email.attempts),
     )
-    if attempts >= MAX_ATTEMPTS:
+    if email.gave_up:
         logger.error("Email %s for order %s not sent, giving up: %s", kind, order.pk, failure)
     else:
         logger.warning("Email %s for order %s not sent: %s", kind, order.pk, failure)

@@ -154,6 +154,9 @@ class OrderEmail(models.Model):
         FULFILLED = "fulfilled", "Order fulfilled"
         REFUNDED = "refunded", "Order refunded"
 
+    # The first try and 8 retries, the last about two hours after the first.
+    MAX_ATTEMPTS = 9
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     recipient = models.EmailField(blank=True)
@@ -181,3 +184,8 @@ class OrderEmail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} email for order {str(self.order_id)[:8]}"
+
+    @property
+    def gave_up(self) -> bool:
+        """Unsent after every attempt: nobody tries again unless staff ask for it."""
+        return self.sent_at is None and self.attempts >= self.MAX_ATTEMPTS

@@ -4,7 +4,6 @@ from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Su
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from orders.emails import MAX_ATTEMPTS
 from orders.models import Order, OrderEmail, OrderItem
 from shop.models import Inventory
 
@@ -67,12 +66,24 @@ def email_outbox() -> dict:
     """
     now = timezone.now()
     pending = Q(attempts=0)
+    last = OrderEmail.MAX_ATTEMPTS
     stats = OrderEmail.objects.filter(sent_at__isnull=True).aggregate(
         pending=Count("pk", filter=pending),
         oldest_pending=Min("created_at", filter=pending),
-        retrying=Count("pk", filter=Q(attempts__gt=0, attempts__lt=MAX_ATTEMPTS)),
-        gave_up=Count("pk", filter=Q(attempts__gte=MAX_ATTEMPTS)),
+        retrying=Count("pk", filter=Q(attempts__gt=0, attempts__lt=last)),
+        gave_up=Count("pk", filter=Q(attempts__gte=last)),
     )
     oldest = stats.pop("oldest_pending")
     stats["oldest_pending_seconds"] = (now - oldest).total_seconds() if oldest else 0.0
     return stats
+
+
+def failing_emails(*, limit: int) -> list[OrderEmail]:
+    """Unsent emails whose sending failed at least once (retrying or gave up), the most
+    tried first, with their order; at most `limit`."""
+    return list(
+        OrderEmail.objects.filter(sent_at__isnull=True, attempts__gt=0)
+        .select_related("order")
+        .only("id", "kind", "attempts", "last_error", "next_attempt_at", "sent_at", "order__id")
+        .order_by("-attempts", "next_attempt_at")[:limit]
+    )

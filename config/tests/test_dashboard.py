@@ -8,7 +8,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from orders.emails import MAX_ATTEMPTS
 from orders.models import Order, OrderEmail
 from payments.models import WebhookEvent
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
@@ -43,7 +42,7 @@ def make_data(n):
         ProductFactory(stock=i % 3, name=f"Low {i}")
         ProductFactory(stock=50)
         OrderEmail.objects.create(
-            order=pending, kind="placed", attempts=MAX_ATTEMPTS if i % 2 else 2,
+            order=pending, kind="placed", attempts=OrderEmail.MAX_ATTEMPTS if i % 2 else 2,
             last_error=f"SMTPServerDisconnected: lost {i}",
         )  # fmt: skip
         OrderEmail.objects.create(order=pending, kind="paid", sent_at=timezone.now(), attempts=1)

@@ -16,7 +16,6 @@ from prometheus_client import REGISTRY
 
 from orders import services as order_services
 from orders.checkout import place_order
-from orders.emails import MAX_ATTEMPTS
 from orders.models import Order, OrderEmail
 from orders.tests.factories import make_order
 from payments.tests.helpers import intent_dict, make_event, post_event
@@ -271,7 +270,7 @@ def test_the_email_outbox_is_exposed_as_gauges_read_at_each_scrape(client):
         created_at=timezone.now() - timedelta(minutes=2)
     )
     OrderEmail.objects.filter(order=retrying).update(attempts=3)
-    OrderEmail.objects.filter(order=gave_up).update(attempts=MAX_ATTEMPTS)
+    OrderEmail.objects.filter(order=gave_up).update(attempts=OrderEmail.MAX_ATTEMPTS)
     OrderEmail.objects.filter(order=sent).update(sent_at=timezone.now(), attempts=1)
 
     body = client.get("/metrics").content.decode()

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from orders.emails import MAX_ATTEMPTS, dispatch_due_emails, send_order_email
+from orders.emails import dispatch_due_emails, send_order_email
 from orders.models import Order, OrderEmail
 from orders.tests.factories import make_order
 from payments.tests.helpers import committed
@@ -324,7 +324,7 @@ def test_fulfil_action(staff_client, superuser, product):
 def test_retry_emails_action_gives_unsent_emails_a_new_round(staff_client, superuser, product):
     gave_up = make_order(lines=[(product.pk, 1)], status=S.CREATED)
     OrderEmail.objects.filter(order=gave_up).update(
-        attempts=MAX_ATTEMPTS, last_error="SMTPRecipientsRefused: {}"
+        attempts=OrderEmail.MAX_ATTEMPTS, last_error="SMTPRecipientsRefused: {}"
     )
     sent = make_order(lines=[(product.pk, 1)], status=S.CREATED)
     OrderEmail.objects.filter(order=sent).update(sent_at=timezone.now(), attempts=1)
@@ -338,7 +338,10 @@ def test_retry_emails_action_gives_unsent_emails_a_new_round(staff_client, super
     assert OrderEmail.objects.get(order=sent).attempts == 1
     event = AuditEvent.objects.get(action="order_email.retried")
     assert event.actor == superuser
-    assert event.before == {"attempts": MAX_ATTEMPTS, "last_error": "SMTPRecipientsRefused: {}"}
+    assert event.before == {
+        "attempts": OrderEmail.MAX_ATTEMPTS,
+        "last_error": "SMTPRecipientsRefused: {}",
+    }
     assert event.after == {"attempts": 0, "order": str(gave_up.pk), "kind": "placed"}
     with committed():
         assert dispatch_due_emails() == 1

@@ -195,13 +195,13 @@ def test_a_failed_send_is_retried_by_a_later_dispatch_after_its_backoff(with_wor
 
 
 def test_the_backoff_doubles_from_30_seconds_up_to_an_hour():
-    delays = [emails.retry_delay(n).total_seconds() for n in range(1, emails.MAX_ATTEMPTS)]
+    delays = [emails.retry_delay(n).total_seconds() for n in range(1, OrderEmail.MAX_ATTEMPTS)]
     assert delays == [30, 60, 120, 240, 480, 960, 1920, 3600]
 
 
 def test_after_the_last_attempt_nobody_tries_again(with_worker, caplog):
     order = make_order()
-    OrderEmail.objects.filter(order=order).update(attempts=emails.MAX_ATTEMPTS - 1)
+    OrderEmail.objects.filter(order=order).update(attempts=OrderEmail.MAX_ATTEMPTS - 1)
     refused = smtplib.SMTPRecipientsRefused({})
     with (
         mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=refused),
@@ -209,7 +209,7 @@ def test_after_the_last_attempt_nobody_tries_again(with_worker, caplog):
     ):
         assert emails.dispatch_due_emails() == 1
     record = OrderEmail.objects.get(order=order)
-    assert (record.sent_at, record.attempts) == (None, emails.MAX_ATTEMPTS)
+    assert (record.sent_at, record.attempts) == (None, OrderEmail.MAX_ATTEMPTS)
     assert "giving up" in caplog.text
     due_now(order, Kind.PLACED)
     assert emails.dispatch_due_emails() == 0
