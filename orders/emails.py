@@ -73,8 +73,14 @@ def enqueue(*, order_id, kind: str) -> None:
         [OrderEmail(order_id=order_id, kind=kind)], ignore_conflicts=True
     )
     if settings.EMAIL_SEND_ON_COMMIT:
+
+        def send_now():
+            send_order_email(order_id=order_id, kind=kind)
+
         # `robust`: a failed send is logged (and recorded on the row); the change stands.
-        transaction.on_commit(partial(send_order_email, order_id=order_id, kind=kind), robust=True)
+        # A named function, not a partial: Django logs a robust callback's failure by its
+        # __qualname__, which a partial lacks, and that AttributeError would escape.
+        transaction.on_commit(send_now, robust=True)
 
 
 def dispatch_due_emails(*, limit: int = DISPATCH_BATCH) -> int:

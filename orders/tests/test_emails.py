@@ -17,6 +17,7 @@ from orders.tasks import send_order_email_task
 from orders.tests.factories import make_order
 from payments import services as payment_services
 from payments.tests.helpers import committed, intent_dict
+from shop.models import Inventory
 from shop.tests.concurrency import run_concurrently
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
@@ -240,6 +241,23 @@ def test_sending_the_same_email_twice_sends_it_once():
 def test_an_email_that_is_not_in_the_outbox_is_not_sent():
     order = make_order()
     assert emails.send_order_email(order_id=order.pk, kind="refunded") is False
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_send_failing_at_the_commit_never_undoes_the_order():
+    # transaction=True: the real on_commit, where `robust` applies (captured callbacks
+    # ignore it). EMAIL_SEND_ON_COMMIT is on under pytest (no broker).
+    product = ProductFactory(stock=5)
+    down = smtplib.SMTPServerDisconnected("mail server down")
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=down):
+        order = make_order(lines=[(product.pk, 2)])
+    assert Order.objects.filter(pk=order.pk).exists()
+    inventory = Inventory.objects.get(product=product)
+    assert (inventory.available, inventory.reserved) == (3, 2)
+    record = OrderEmail.objects.get(order=order)
+    assert (record.sent_at, record.attempts) == (None, 1)
+    assert record.last_error == "SMTPServerDisconnected: mail server down"
     assert mail.outbox == []
 
 
