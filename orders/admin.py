@@ -120,17 +120,19 @@ class OrderAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, f"{order}: {label.lower()} done.", messages.SUCCESS)
 
-    @admin.action(description="Mark selected orders fulfilled")
+    @admin.action(description="Mark selected orders fulfilled", permissions=["change"])
     def fulfil_selected(self, request, queryset):
         for order in queryset:
             self._run(request, order, "fulfil")
 
-    @admin.action(description="Cancel selected orders")
+    @admin.action(description="Cancel selected orders", permissions=["change"])
     def cancel_selected(self, request, queryset):
         for order in queryset:
             self._run(request, order, "cancel")
 
-    @admin.action(description="Send the selected orders' unsent emails again")
+    @admin.action(
+        description="Send the selected orders' unsent emails again", permissions=["change"]
+    )
     def retry_unsent_emails(self, request, queryset):
         count = emails.retry_unsent_emails(
             order_ids=list(queryset.values_list("pk", flat=True)), actor=request.user

@@ -359,6 +359,27 @@ def test_retry_emails_action_says_when_there_is_nothing_to_send(staff_client, pr
     assert not AuditEvent.objects.filter(action="order_email.retried").exists()
 
 
+@pytest.mark.parametrize("action", ["fulfil_selected", "cancel_selected", "retry_unsent_emails"])
+def test_staff_who_may_only_view_orders_cannot_run_the_actions(client, product, action):
+    from django.contrib.auth.models import Permission
+
+    viewer = StaffFactory()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(viewer)
+    order = make_order(lines=[(product.pk, 2)], status=S.PAID)
+    OrderEmail.objects.filter(order=order).update(attempts=OrderEmail.MAX_ATTEMPTS)
+    events = AuditEvent.objects.count()
+
+    response = run_action(client, action, [order])
+
+    assert response.status_code == 200  # the changelist, read-only
+    assert action not in response.context["cl"].model_admin.get_actions(response.wsgi_request)
+    assert status_of(order) == S.PAID
+    attempts = set(OrderEmail.objects.filter(order=order).values_list("attempts", flat=True))
+    assert attempts == {OrderEmail.MAX_ATTEMPTS}
+    assert AuditEvent.objects.count() == events
+
+
 # --- nothing is added, deleted or edited directly -----------------------------------------------
 
 
