@@ -4,9 +4,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.permissions import IsAdminUser
 
-from audit.models import AuditEvent
+from audit.selectors import audit_events
 from audit.serializers import AuditEventSerializer, AuditFilterSerializer
-from config.api import error_responses
+from core.api import error_responses
 
 
 class AuditEventListView(generics.ListAPIView):
@@ -16,8 +16,7 @@ class AuditEventListView(generics.ListAPIView):
     def get_queryset(self):
         filters = AuditFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        events = AuditEvent.objects.select_related("actor").order_by("-occurred_at", "-id")
-        return events.filter(**filters.validated_data)
+        return audit_events(**filters.validated_data)
 
     @extend_schema(
         operation_id="audit_list",

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from audit.actions import Action, Entity
+
 
 class AuditEvent(models.Model):
     """One recorded change. Rows are never updated or deleted (a database trigger enforces it)."""
@@ -15,8 +17,8 @@ class AuditEvent(models.Model):
         related_name="+",
         help_text="Empty for changes made by the system.",
     )
-    action = models.CharField(max_length=64, db_index=True)
-    entity_type = models.CharField(max_length=64)
+    action = models.CharField(max_length=64, choices=Action.choices, db_index=True)
+    entity_type = models.CharField(max_length=64, choices=Entity.choices)
     entity_id = models.CharField(max_length=64)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from audit.actions import Action, Entity
 from audit.context import request_id
 from audit.models import AuditEvent
 
@@ -22,8 +23,8 @@ _JSON = AuditEvent._meta.get_field("after")
 class Change:
     """One change to record: what happened to which entity, and its state before and after."""
 
-    action: str
-    entity_type: str
+    action: Action
+    entity_type: Entity
     entity_id: Any
     before: dict | None = None
     after: dict | None = None
@@ -31,8 +32,8 @@ class Change:
 
 def record(
     *,
-    action: str,
-    entity_type: str,
+    action: Action,
+    entity_type: Entity,
     entity_id: Any,
     actor=None,
     before: dict | None = None,
@@ -57,8 +58,8 @@ def record_many(*, changes: Iterable[Change], actor=None) -> None:
     rows = [
         (
             *fixed,
-            c.action,
-            c.entity_type,
+            str(c.action),
+            str(c.entity_type),
             str(c.entity_id),
             json_value(c.before),
             json_value(c.after),

@@ -38,7 +38,8 @@ def _stripe_step(enabled: bool):
     if enabled:
         yield
         return
-    with mock.patch("orders.checkout.start_payment_after_checkout", lambda *, order: order):
+    # The after-commit payment step is payments' subscriber to OrderPlaced.
+    with mock.patch("payments.services.start_payment_after_checkout", lambda *, order: order):
         yield
 
 
@@ -47,8 +48,9 @@ def _checkout_loop(*, scenario, user, rng, rec: Recorder, until: float, counter,
 
     With a `sample` list, the SQL of the first checkout in the measured window lands in it.
     """
+    from core.exceptions import ShopError
     from orders.checkout import place_order
-    from shop.exceptions import InsufficientStock, ShopError
+    from shop.exceptions import InsufficientStock
 
     with connection.execute_wrapper(counter):
         while True:

@@ -1,83 +1,28 @@
-"""API-wide plumbing shared by every app's `api.py`.
+"""Where errors become HTTP answers: the one mapping for the whole API.
 
-- `Pagination`: `{count, next, previous, results}`, `?page=N`, `?page_size` up to 100.
-- `StrictSerializer` / `StrictModelSerializer`: input serializers that reject unknown
-  (and read-only) fields with 400, so a client can never set what it may not.
-- `exception_handler`: the one place where errors become HTTP answers. Every error body
-  has the same shape, documented in the schema by the serializers below:
+`exception_handler` (REST_FRAMEWORK["EXCEPTION_HANDLER"]) turns every error into the
+bodies documented by `core.api.error_responses`:
 
-      {"detail": "<human text>", "code": "<stable code>"}                  # any error
-      {"detail": "Invalid input.", "code": "invalid", "errors": {...}}      # 400 from validation
-      {..., "product_id": 1, "requested": 3, "available": 2}               # insufficient_stock
+    {"detail": "<human text>", "code": "<stable code>"}                  # any error
+    {"detail": "Invalid input.", "code": "invalid", "errors": {...}}      # 400 from validation
+    {..., "product_id": 1, "requested": 3, "available": 2}               # insufficient_stock
 
-- Throttles backed by the cache: `AuthThrottle` (per client IP) and `CheckoutThrottle`
-  (per user), both answering 429 with `Retry-After`.
-- `error_responses(...)`: the OpenAPI error responses of an operation.
+Business errors are the apps' ShopError subclasses; `SHOP_ERROR_STATUS` gives each its
+status. The module lives in `config`, above every app, so it may name all of them.
 """
-
-from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, serializers, status
-from rest_framework.pagination import PageNumberPagination
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from shop.exceptions import (
-    IdempotencyConflict,
-    InsufficientStock,
-    InvalidCart,
-    InvalidRefund,
-    InvalidTransition,
-    NotPermitted,
-    PaymentUnavailable,
-    ShopError,
-)
-
-# --- pagination ------------------------------------------------------------------------
-
-
-class Pagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
-
-
-# --- strict input ------------------------------------------------------------------------
-
-
-class RejectUnknownFieldsMixin:
-    """Reject any key of the input that is not a writable field of the serializer.
-
-    Read-only fields (status, totals, user, stock...) count as unknown: sending them is a
-    400, never silently ignored. Nested serializers use it too, so it applies at every level.
-    """
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(str(key) for key in data if key not in writable)
-            if unknown:
-                raise serializers.ValidationError(
-                    {key: ["Unknown field."] for key in unknown}, code="unknown_field"
-                )
-        return super().to_internal_value(data)
-
-
-class StrictSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    """Base class of every input serializer."""
-
-
-class StrictModelSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
-    """Base class of every input model serializer."""
-
-
-# --- errors ------------------------------------------------------------------------------
+from core.exceptions import NotPermitted, ShopError
+from orders.exceptions import IdempotencyConflict, InvalidTransition
+from payments.exceptions import InvalidRefund, PaymentUnavailable
+from shop.exceptions import InsufficientStock, InvalidCart
 
 # Business errors from the services: class -> HTTP status. The most specific class wins.
 SHOP_ERROR_STATUS = {
@@ -156,101 +101,3 @@ def _flat_error(exc, data) -> dict:
 def not_found(request, *args, **kwargs):
     """JSON 404 for any path under /api/ that no route matched (e.g. a malformed id)."""
     return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
-
-
-# --- throttles --------------------------------------------------------------------------
-
-
-class _CacheRateThrottle(SimpleRateThrottle):
-    """Reads its rate from the settings on each request, so tests and operators can change it.
-
-    (DRF's own throttles freeze `DEFAULT_THROTTLE_RATES` when the class is imported.)
-    """
-
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-    def allow_request(self, request, view):
-        self.rate = self.get_rate()
-        if self.rate is None:
-            return True
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
-
-
-class AuthThrottle(_CacheRateThrottle):
-    """Login and register attempts per client IP, whoever they claim to be."""
-
-    scope = "auth"
-
-    def get_ident(self, request):
-        # Without a configured NUM_PROXIES, X-Forwarded-For is the client's to forge:
-        # trust only the socket address then.
-        if api_settings.NUM_PROXIES is None:
-            return request.META.get("REMOTE_ADDR", "")
-        return super().get_ident(request)
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class CheckoutThrottle(_CacheRateThrottle):
-    """Checkouts per signed-in user."""
-
-    scope = "checkout"
-
-    def get_cache_key(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return None  # authentication fails first anyway
-        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
-
-
-# --- schema: error bodies -------------------------------------------------------------
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-
-
-class ValidationErrorSerializer(ErrorSerializer):
-    errors = serializers.DictField(
-        child=serializers.JSONField(),
-        required=False,
-        help_text="Field name (or non_field_errors) to its messages, nested like the input.",
-    )
-
-
-class InsufficientStockErrorSerializer(ErrorSerializer):
-    product_id = serializers.IntegerField(required=False)
-    requested = serializers.IntegerField(required=False)
-    available = serializers.IntegerField(required=False)
-
-
-_ERROR_DESCRIPTIONS = {
-    400: "Invalid input (`code`: `invalid`, or a business code such as `invalid_cart`).",
-    401: "No or bad credentials.",
-    403: "Authenticated but not allowed.",
-    404: "Not found, not yours, or a malformed id in the path.",
-    409: "Conflict with the current state (`insufficient_stock`, `invalid_transition`).",
-    422: "Idempotency key reused with a different request (`idempotency_conflict`).",
-    429: "Too many requests; see `Retry-After`.",
-    503: "The payment provider cannot be reached (`payment_unavailable`).",
-}
-
-
-def error_responses(*codes: int, conflict_stock: bool = False) -> dict:
-    """OpenAPI responses for the error statuses of an operation."""
-    responses = {}
-    for code in codes:
-        if code == 400:
-            serializer = ValidationErrorSerializer
-        elif code == 409 and conflict_stock:
-            serializer = InsufficientStockErrorSerializer
-        else:
-            serializer = ErrorSerializer
-        responses[code] = OpenApiResponse(serializer, description=_ERROR_DESCRIPTIONS[code])
-    return responses
-
-
-EMPTY_RESPONSE = OpenApiResponse(description="No content.")

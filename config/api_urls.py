@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from audit import api as audit_api
 from config.api import not_found
 from orders import api as orders_api
+from payments import api as payments_api
 from shop import api as shop_api
 
 v1 = [
@@ -31,10 +32,10 @@ v1 = [
     path("orders/checkout", orders_api.CheckoutView.as_view(), name="checkout"),
     path("orders", orders_api.OrderListView.as_view(), name="orders"),
     path("orders/<uuid:pk>", orders_api.OrderDetailView.as_view(), name="order"),
-    path("orders/<uuid:pk>/pay", orders_api.OrderPayView.as_view(), name="order-pay"),
+    path("orders/<uuid:pk>/pay", payments_api.OrderPayView.as_view(), name="order-pay"),
     path("orders/<uuid:pk>/cancel", orders_api.OrderCancelView.as_view(), name="order-cancel"),
     path("orders/<uuid:pk>/fulfil", orders_api.OrderFulfilView.as_view(), name="order-fulfil"),
-    path("orders/<uuid:pk>/refund", orders_api.OrderRefundView.as_view(), name="order-refund"),
+    path("orders/<uuid:pk>/refund", payments_api.OrderRefundView.as_view(), name="order-refund"),
     # audit
     path("audit", audit_api.AuditEventListView.as_view(), name="audit"),
 ]

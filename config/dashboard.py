@@ -13,15 +13,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from orders import selectors as order_selectors
 from orders.models import Order
-from orders.selectors import email_outbox, failing_emails
-from payments.models import WebhookEvent
-from shop.models import Inventory
+from payments.selectors import failed_webhook_events
+from shop.selectors import low_stock
 
 LOW_STOCK = 5
 LIST_LIMIT = 20
@@ -50,13 +48,7 @@ def _start_of_today() -> datetime:
 
 def orders_today(since: datetime) -> tuple[list[dict], Decimal, int]:
     """Counts per status (every status listed, zeros included), revenue, total: one query."""
-    rows = (
-        Order.objects.filter(created_at__gte=since)
-        .order_by()
-        .values("status")
-        .annotate(n=Count("id"), revenue=Sum("total"))
-    )
-    by_status = {row["status"]: row for row in rows}
+    by_status = order_selectors.orders_by_status(since=since)
     statuses = [
         {"value": value, "label": label, "count": by_status.get(value, {}).get("n", 0)}
         for value, label in Order.Status.choices
@@ -73,14 +65,7 @@ def chart(today) -> dict:
     """Orders per day (and how many of them paid) for CHART_DAYS days: one query."""
     first = today - timedelta(days=CHART_DAYS - 1)
     since = timezone.make_aware(datetime.combine(first, time.min))
-    rows = (
-        Order.objects.filter(created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
-        .order_by()
-        .values("day")
-        .annotate(n=Count("id"), paid=Count("id", filter=Q(status__in=Order.SOLD)))
-    )
-    per_day = {row["day"]: row for row in rows}
+    per_day = order_selectors.orders_per_day(since=since)
     peak = max((row["n"] for row in per_day.values()), default=0) or 1
     width, height, gap = 36, 120, 8
     bars = []
@@ -114,24 +99,8 @@ def chart(today) -> dict:
 def dashboard(request):
     since = _start_of_today()
     statuses, revenue, total = orders_today(since)
-    low_stock = list(
-        Inventory.objects.filter(product__is_active=True, available__lte=LOW_STOCK)
-        .select_related("product")
-        .order_by("available", "product__name")[:LIST_LIMIT]
-    )
-    failed_webhooks = list(
-        WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED)
-        .only("id", "stripe_event_id", "type", "received_at", "attempts", "last_error")
-        .order_by("-received_at")[:LIST_LIMIT]
-    )
-    failed_webhook_count = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count()
-    flagged = list(
-        Order.objects.filter(needs_review=True)
-        .select_related("user")
-        .only("id", "status", "total", "currency", "review_reason", "created_at", "user__email")
-        .order_by("-created_at")[:LIST_LIMIT]
-    )
-    flagged_count = Order.objects.filter(needs_review=True).count()
+    failed_webhooks, failed_webhook_count = failed_webhook_events(limit=LIST_LIMIT)
+    flagged, flagged_count = order_selectors.flagged_orders(limit=LIST_LIMIT)
     context = {
         **admin.site.each_context(request),
         "title": "Shop dashboard",
@@ -140,12 +109,12 @@ def dashboard(request):
         "orders_today": total,
         "revenue_today": revenue,
         "currency": settings.SHOP_CURRENCY,
-        "low_stock": low_stock,
+        "low_stock": low_stock(threshold=LOW_STOCK, limit=LIST_LIMIT),
         "low_stock_threshold": LOW_STOCK,
         "failed_webhooks": failed_webhooks,
         "failed_webhook_count": failed_webhook_count,
-        "failing_emails": failing_emails(limit=LIST_LIMIT),
-        "outbox": email_outbox(),
+        "failing_emails": order_selectors.failing_emails(limit=LIST_LIMIT),
+        "outbox": order_selectors.email_outbox(),
         "flagged": flagged,
         "flagged_count": flagged_count,
         "chart": chart(timezone.localdate()),

@@ -1,9 +1,19 @@
+"""The site's URLs. Each app lists its pages; this module mounts them.
+
+URL namespaces are sections of the site, not code owners: the storefront ("shop")
+includes the checkout page orders provides, and the order pages ("orders") include
+the payment page payments provides, so no app imports another's views.
+"""
+
 from django.contrib import admin
 from django.urls import include, path
 
 from config.dashboard import dashboard
 from config.views import healthz, metrics, readyz
+from orders.urls import checkout_patterns, order_patterns
+from payments.urls import order_payment_patterns
 from payments.views import stripe_webhook
+from shop.urls import account_patterns, storefront_patterns
 
 urlpatterns = [
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
@@ -13,6 +23,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
     path("api/", include("config.api_urls")),
-    path("", include("shop.urls")),
-    path("orders/", include("orders.urls")),
+    path("", include((storefront_patterns + checkout_patterns, "shop"))),
+    path("accounts/", include(account_patterns)),
+    path("orders/", include((order_patterns + order_payment_patterns, "orders"))),
 ]

@@ -4,10 +4,11 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
+from core.admin import ReadOnlyTabularInline
+from core.exceptions import ShopError
 from orders import emails
 from orders.models import Order, OrderEmail, OrderItem
 from orders.services import cancel_order, fulfil_order
-from shop.exceptions import ShopError
 
 # The transitions staff run by hand, each through its service.
 STAFF_TRANSITIONS = {
@@ -16,31 +17,16 @@ STAFF_TRANSITIONS = {
 }
 
 
-class OrderItemInline(admin.TabularInline):
+class OrderItemInline(ReadOnlyTabularInline):
     model = OrderItem
-    can_delete = False
-    extra = 0
     fields = ["product", "sku", "name", "unit_price", "quantity", "line_total"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class OrderEmailInline(admin.TabularInline):
+class OrderEmailInline(ReadOnlyTabularInline):
     """Which emails the customer was sent, so staff can answer "did I get a receipt?"."""
 
     model = OrderEmail
-    can_delete = False
-    extra = 0
     fields = ["kind", "recipient", "sent_at", "attempts", "last_error", "next_attempt_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)

@@ -1,4 +1,5 @@
-"""JSON API of checkout and orders. Views parse, call a service, serialize.
+"""JSON API of checkout and orders (paying and refunding are payments.api's).
+Views parse, call a service, serialize.
 
 Object access: customers reach only their own orders; anyone else's order answers 404
 (never 403), so order ids leak nothing. Staff reach every order. Staff-only operations
@@ -8,23 +9,16 @@ check staff first, so a customer gets the same 403 whatever the id.
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import CheckoutThrottle, error_responses
+from core.api import CheckoutThrottle, error_responses
 from orders import services as order_services
 from orders.checkout import checkout_cart, place_order
 from orders.models import Order
-from orders.selectors import orders_visible_to
-from orders.serializers import (
-    CheckoutSerializer,
-    OrderFilterSerializer,
-    OrderSerializer,
-    RefundSerializer,
-)
-from payments import services as payment_services
+from orders.selectors import orders_with_details
+from orders.serializers import CheckoutSerializer, OrderFilterSerializer, OrderSerializer
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -38,19 +32,15 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-def _orders(user=None):
-    orders = Order.objects if user is None else orders_visible_to(user=user)
-    return orders.select_related("payment").prefetch_related("items")
-
-
-def _order_for(request, pk) -> Order:
+def order_for(request, pk) -> Order:
     """The order if the user owns it or is staff; 404 otherwise."""
-    return get_object_or_404(_orders(request.user), pk=pk)
+    return get_object_or_404(orders_with_details(user=request.user), pk=pk)
 
 
-def _order_response(request, pk, *, status_code=status.HTTP_200_OK) -> Response:
-    order = _orders().get(pk=pk)  # re-read: the service may have changed it
-    return Response(OrderSerializer(order, context={"request": request}).data, status=status_code)
+def order_response(request, pk) -> Response:
+    """200 with the order object as it is now (a service just changed it)."""
+    order = orders_with_details().get(pk=pk)
+    return Response(OrderSerializer(order, context={"request": request}).data)
 
 
 class CheckoutView(APIView):
@@ -93,7 +83,7 @@ class OrderListView(generics.ListAPIView):
     def get_queryset(self):
         filters = OrderFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        orders = _orders(self.request.user).order_by("-created_at", "-id")
+        orders = orders_with_details(user=self.request.user).order_by("-created_at", "-id")
         if filters.validated_data.get("status"):
             orders = orders.filter(status=filters.validated_data["status"])
         return orders
@@ -124,25 +114,8 @@ class OrderDetailView(APIView):
         responses={200: OrderSerializer, **error_responses(401, 404)},
     )
     def get(self, request, pk):
-        order = _order_for(request, pk)
+        order = order_for(request, pk)
         return Response(OrderSerializer(order, context={"request": request}).data)
-
-
-class OrderPayView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        operation_id="orders_pay",
-        tags=["orders"],
-        request=None,
-        responses={200: OrderSerializer, **error_responses(401, 403, 404, 409, 503)},
-    )
-    def post(self, request, pk):
-        order = _order_for(request, pk)
-        if order.user_id != request.user.pk:
-            raise PermissionDenied("Only the customer who placed the order can pay for it.")
-        payment_services.ensure_payment(order=order)
-        return _order_response(request, order.pk)
 
 
 class OrderCancelView(APIView):
@@ -155,9 +128,9 @@ class OrderCancelView(APIView):
         responses={200: OrderSerializer, **error_responses(401, 404, 409)},
     )
     def post(self, request, pk):
-        order = _order_for(request, pk)
+        order = order_for(request, pk)
         order_services.cancel_order(order=order, actor=request.user)
-        return _order_response(request, order.pk)
+        return order_response(request, order.pk)
 
 
 class OrderFulfilView(APIView):
@@ -170,25 +143,6 @@ class OrderFulfilView(APIView):
         responses={200: OrderSerializer, **error_responses(401, 403, 404, 409)},
     )
     def post(self, request, pk):
-        order = _order_for(request, pk)
+        order = order_for(request, pk)
         order_services.fulfil_order(order=order, actor=request.user)
-        return _order_response(request, order.pk)
-
-
-class OrderRefundView(APIView):
-    permission_classes = [IsAdminUser]
-
-    @extend_schema(
-        operation_id="orders_refund",
-        tags=["orders"],
-        request=RefundSerializer,
-        responses={200: OrderSerializer, **error_responses(400, 401, 403, 404, 409, 503)},
-    )
-    def post(self, request, pk):
-        order = _order_for(request, pk)
-        serializer = RefundSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        payment_services.refund_payment(
-            order=order, actor=request.user, **serializer.validated_data
-        )
-        return _order_response(request, order.pk)
+        return order_response(request, order.pk)

@@ -3,31 +3,22 @@
 import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.actions import Action, Entity
 from audit.services import Change
-from config.metrics import count_checkout
+from core import events
 from orders import emails
+from orders.events import OrderPlaced
+from orders.exceptions import IdempotencyConflict
+from orders.metrics import count_checkout
 from orders.models import Order, OrderItem
-from payments.services import start_payment_after_checkout
 from shop import cart, inventory
-from shop.exceptions import IdempotencyConflict, InsufficientStock, InvalidCart, ShopError
+from shop.exceptions import InvalidCart
 from shop.models import Product
-
-__all__ = [
-    "MAX_LINES",
-    "MAX_QUANTITY",
-    "IdempotencyConflict",
-    "InsufficientStock",
-    "InvalidCart",
-    "ShopError",
-    "checkout_cart",
-    "place_order",
-]
 
 MAX_QUANTITY = 1000
 MAX_LINES = 100
@@ -85,14 +76,16 @@ def place_order(
 
 
 def _start_payment(order: Order) -> Order:
-    # After the commit, never inside it: no Stripe call while stock rows are locked.
+    """Publish OrderPlaced; payments makes the order payable (orders.events).
+
+    Delivered after the commit, never inside it: no Stripe call while stock rows are
+    locked. Inside a caller's open transaction the caller gets the order as it is now
+    (`created`), and payment starts once that transaction commits.
+    """
     replayed = order.replayed
-    if transaction.get_connection().in_atomic_block:
-        # The caller's transaction is still open: Stripe once it commits, and the caller
-        # gets the order as it is now (`created`).
-        transaction.on_commit(partial(start_payment_after_checkout, order=order))
-    else:
-        order = start_payment_after_checkout(order=order)
+    placed = OrderPlaced(order=order)
+    events.publish(placed)
+    order = placed.order
     order.replayed = replayed
     return order
 
@@ -199,8 +192,8 @@ def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
     OrderItem.objects.bulk_create(items)
     emails.enqueue(order_id=order.pk, kind=emails.Kind.PLACED)
     created = Change(
-        "order.created",
-        "order",
+        Action.ORDER_CREATED,
+        Entity.ORDER,
         order.pk,
         after={"status": order.status, "total": str(order.total), "currency": order.currency},
     )

@@ -38,6 +38,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from audit.actions import Action, Entity
 from audit.services import Change, record_many
 from orders.models import Order, OrderEmail
 
@@ -132,8 +133,8 @@ def retry_unsent_emails(*, order_ids, actor) -> int:
         record_many(
             changes=[
                 Change(
-                    "order_email.retried",
-                    "order_email",
+                    Action.ORDER_EMAIL_RETRIED,
+                    Entity.ORDER_EMAIL,
                     e.pk,
                     before={"attempts": e.attempts, "last_error": e.last_error},
                     after={"attempts": 0, "order": str(e.order_id), "kind": e.kind},

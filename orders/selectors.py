@@ -1,17 +1,133 @@
-"""Read queries over orders that more than one caller needs."""
+"""Read queries over orders: what views, the API, the dashboard and services read."""
 
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from datetime import date, datetime
+
+from django.db.models import (
+    Count,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from audit.actions import Action, Entity
+from audit.selectors import history_of
 from orders.models import Order, OrderEmail, OrderItem
 from shop.models import Inventory
 
+# What the customer reads on the order page for each audit action; others stay internal.
+TIMELINE_LABELS = {
+    Action.ORDER_CREATED: "Order placed, items reserved",
+    Action.ORDER_PAYMENT_STARTED: "Waiting for your payment",
+    Action.PAYMENT_DECLINED: "Payment declined",
+    Action.ORDER_PAID: "Payment received",
+    Action.ORDER_PAID_LATE: "Late payment accepted",
+    Action.ORDER_FULFILLED: "Order fulfilled and on its way",
+    Action.ORDER_CANCELLED: "Order cancelled",
+    Action.ORDER_EXPIRED: "Reservation expired",
+    Action.ORDER_FAILED: "Payment failed",
+    Action.REFUND_REQUESTED: "Refund requested",
+    Action.ORDER_REFUNDED: "Order refunded",
+}
+# Actions whose recorded reason the customer sees beside the label.
+_TIMELINE_REASONS = {Action.PAYMENT_DECLINED, Action.ORDER_FAILED}
 
-def orders_visible_to(*, user):
+
+def orders_visible_to(*, user) -> QuerySet[Order]:
     """Staff see every order; a customer only their own. The one place that says so."""
     orders = Order.objects.all()
     return orders if user.is_staff else orders.filter(user=user)
+
+
+def orders_with_details(*, user=None) -> QuerySet[Order]:
+    """Orders with their items and payment loaded (the API's order object); only those
+    `user` may see when given."""
+    orders = Order.objects.all() if user is None else orders_visible_to(user=user)
+    return orders.select_related("payment").prefetch_related("items")
+
+
+def orders_of(*, user) -> QuerySet[Order]:
+    """The user's own orders: all the storefront's pages show (staff shop there as
+    customers; they see other orders in the admin)."""
+    return Order.objects.filter(user=user)
+
+
+def order_history(*, user) -> QuerySet[Order]:
+    """The user's own orders, newest first, each with its number of units."""
+    return orders_of(user=user).annotate(units=Sum("items__quantity")).order_by("-created_at", "pk")
+
+
+def order_timeline(*, order: Order) -> list[dict]:
+    """What happened to the order, as the customer reads it: `{when, label, note}`."""
+    events = history_of(entity_type=Entity.ORDER, entity_id=order.pk, actions=TIMELINE_LABELS)
+    return [
+        {
+            "when": event.occurred_at,
+            "label": TIMELINE_LABELS[event.action],
+            "note": (event.after or {}).get("reason", "")
+            if event.action in _TIMELINE_REASONS
+            else "",
+        }
+        for event in events
+    ]
+
+
+def order_quantities(order: Order) -> dict[int, int]:
+    """Product id -> quantity of the order's lines."""
+    return dict(order.items.values_list("product_id", "quantity"))
+
+
+def pending_quantity(*, product_id: int) -> int:
+    """Units of a product held by orders that still reserve stock (created, pending)."""
+    pending = OrderItem.objects.filter(
+        product_id=product_id, order__status__in=Order.HOLDING_STOCK
+    ).aggregate(total=Sum("quantity"))["total"]
+    return pending or 0
+
+
+# --- the staff dashboard -----------------------------------------------------------------
+
+
+def orders_by_status(*, since: datetime) -> dict[str, dict]:
+    """Status -> `{n, revenue}` of the orders placed since `since`: one query."""
+    rows = (
+        Order.objects.filter(created_at__gte=since)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("id"), revenue=Sum("total"))
+    )
+    return {row["status"]: row for row in rows}
+
+
+def orders_per_day(*, since: datetime) -> dict[date, dict]:
+    """Day -> `{n, paid}`: orders placed each day since `since` and how many of them were
+    paid (or went on to fulfilment or refund): one query."""
+    rows = (
+        Order.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("id"), paid=Count("id", filter=Q(status__in=Order.SOLD)))
+    )
+    return {row["day"]: row for row in rows}
+
+
+def flagged_orders(*, limit: int) -> tuple[list[Order], int]:
+    """The newest `limit` orders flagged for staff review, with their customer, and how
+    many are flagged in all."""
+    flagged = Order.objects.filter(needs_review=True)
+    newest = list(
+        flagged.select_related("user")
+        .only("id", "status", "total", "currency", "review_reason", "created_at", "user__email")
+        .order_by("-created_at")[:limit]
+    )
+    return newest, flagged.count()
 
 
 def _quantity_in(status_filter: Q):

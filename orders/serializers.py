@@ -1,16 +1,13 @@
-"""Serializers of the orders API: checkout input, refund input, the order object."""
-
-from decimal import Decimal
+"""Serializers of the orders API: checkout input, the order object."""
 
 from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import StrictSerializer
+from core.api import StrictSerializer
+from core.money import MONEY
 from orders.checkout import MAX_LINES, MAX_QUANTITY
 from orders.models import Order, OrderItem
-
-MONEY = {"max_digits": 12, "decimal_places": 2}
 
 # --- input -------------------------------------------------------------------------------
 
@@ -34,18 +31,6 @@ class CheckoutSerializer(StrictSerializer):
                 "Each product may appear on one line only.", code="duplicate"
             )
         return items
-
-
-class RefundSerializer(StrictSerializer):
-    amount = serializers.DecimalField(
-        **MONEY,
-        min_value=Decimal("0.01"),
-        required=False,
-        help_text="Omit to refund everything that is left.",
-    )
-    restock = serializers.BooleanField(
-        required=False, default=False, help_text="Put the goods back in stock (full refund)."
-    )
 
 
 class OrderFilterSerializer(serializers.Serializer):

@@ -2,25 +2,41 @@
 
 Every function locks the order row first (then inventory rows, in product-id order,
 through shop.inventory), checks the transition is allowed, changes stock, saves the
-order and writes the audit event, all in one transaction. Callers pass the order they
-hold; the function re-reads it under the lock, so a stale copy cannot cause a double
-release, and returns the fresh one.
+order, writes the audit event and publishes the order's domain event
+(orders.events), all in one transaction. Callers pass the order they hold; the
+function re-reads it under the lock, so a stale copy cannot cause a double release,
+and returns the fresh one.
+
+The apps above react to the published events (payments cancels the PaymentIntent of a
+cancelled or expired order once the change has committed); this module imports none
+of them.
 """
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from audit.actions import Action, Entity
 from audit.services import record
+from core import events
+from core.exceptions import NotPermitted
 from orders import emails
-from orders.models import Order, OrderItem
-from orders.selectors import stock_discrepancies
+from orders.events import (
+    OrderCancelled,
+    OrderExpired,
+    OrderFailed,
+    OrderPaid,
+    OrderRefunded,
+)
+from orders.exceptions import InvalidTransition
+from orders.models import Order
+from orders.selectors import order_quantities, pending_quantity, stock_discrepancies
 from shop import inventory
-from shop.exceptions import InsufficientStock, InvalidTransition, NotPermitted
+from shop.exceptions import InsufficientStock
 
 logger = logging.getLogger(__name__)
 
@@ -30,31 +46,26 @@ def lock_order(*, order_id) -> Order:
     return Order.objects.select_for_update().get(pk=order_id)
 
 
-def order_quantities(order: Order) -> dict[int, int]:
-    return dict(order.items.values_list("product_id", "quantity"))
-
-
-def ensure_can(order: Order, name: str) -> None:
-    """Raise InvalidTransition unless the order's state allows transition `name`."""
-    if not can_proceed(getattr(order, name)):
+def ensure_can(order: Order, transition: Callable) -> None:
+    """Raise InvalidTransition unless the order's state allows `transition` (one of the
+    order's transition methods, e.g. `order.cancel`)."""
+    if not can_proceed(transition):
         raise InvalidTransition(
             f"Order {order.short_id} is {order.get_status_display().lower()}; "
-            f"'{name.replace('_', ' ')}' is not possible."
+            f"'{transition.__name__.replace('_', ' ')}' is not possible."
         )
 
 
-def transition(*, order: Order, name: str, actor=None, **audit_after) -> Order:
-    """Run transition `name` on a locked order, save it and audit it.
-
-    Raises InvalidTransition when the order's state does not allow it.
-    """
-    ensure_can(order, name)
+def _run(order: Order, transition: Callable, *, action: Action, actor=None, **audit_after) -> Order:
+    """Run `transition` (a bound transition method of the locked `order`), save the order
+    and audit it as `action`. Raises InvalidTransition when the state does not allow it."""
+    ensure_can(order, transition)
     before = {"status": order.status}
-    getattr(order, name)()
+    transition()
     order.save()
     record(
-        action=f"order.{name}",
-        entity_type="order",
+        action=action,
+        entity_type=Entity.ORDER,
         entity_id=order.pk,
         actor=actor,
         before=before,
@@ -63,11 +74,18 @@ def transition(*, order: Order, name: str, actor=None, **audit_after) -> Order:
     return order
 
 
-@transaction.atomic
-def start_payment(*, order: Order) -> Order:
-    """The PaymentIntent exists: the order now waits for the customer to pay."""
-    order = lock_order(order_id=order.pk)
-    return transition(order=order, name="start_payment")
+def start_payment(*, order: Order, locked: bool = False) -> Order:
+    """The order's PaymentIntent exists: `created` -> `payment_pending`.
+
+    With `locked`, the caller already holds the order's row lock in its transaction
+    (payments records the PaymentIntent under it) and `order` is that locked copy.
+    Raises InvalidTransition unless the order is `created`.
+    """
+    if locked:
+        return _run(order, order.start_payment, action=Action.ORDER_PAYMENT_STARTED)
+    with transaction.atomic():
+        order = lock_order(order_id=order.pk)
+        return _run(order, order.start_payment, action=Action.ORDER_PAYMENT_STARTED)
 
 
 @transaction.atomic
@@ -76,12 +94,13 @@ def cancel_order(*, order: Order, actor) -> Order:
     order = lock_order(order_id=order.pk)
     if not (actor.is_staff or actor.pk == order.user_id):
         raise NotPermitted()
-    ensure_can(order, "cancel")
+    ensure_can(order, order.cancel)
     inventory.release(
         quantities=order_quantities(order), actor=actor, reason=f"order {order.pk} cancelled"
     )
-    _cancel_payment_intent_after_commit(order)
-    return transition(order=order, name="cancel", actor=actor)
+    _run(order, order.cancel, action=Action.ORDER_CANCELLED, actor=actor)
+    events.publish(OrderCancelled(order=order))
+    return order
 
 
 def expire_order(*, order: Order) -> bool:
@@ -122,15 +141,8 @@ def expire_due_orders(*, limit: int | None = None) -> int:
 
 def _expire_locked(order: Order) -> None:
     inventory.release(quantities=order_quantities(order), reason=f"order {order.pk} expired")
-    _cancel_payment_intent_after_commit(order)
-    transition(order=order, name="expire")
-
-
-def _cancel_payment_intent_after_commit(order: Order) -> None:
-    # Imported here: payments builds on orders, not the other way round.
-    from payments.services import cancel_payment_intent_after_commit
-
-    cancel_payment_intent_after_commit(order=order)
+    _run(order, order.expire, action=Action.ORDER_EXPIRED)
+    events.publish(OrderExpired(order=order))
 
 
 @transaction.atomic
@@ -139,7 +151,7 @@ def fulfil_order(*, order: Order, actor) -> Order:
     if not actor.is_staff:
         raise NotPermitted("Only staff can fulfil orders.")
     order = lock_order(order_id=order.pk)
-    transition(order=order, name="fulfil", actor=actor)
+    _run(order, order.fulfil, action=Action.ORDER_FULFILLED, actor=actor)
     emails.enqueue(order_id=order.pk, kind=emails.Kind.FULFILLED)
     return order
 
@@ -153,11 +165,12 @@ def mark_paid(*, order: Order) -> Order:
     """
     order = lock_order(order_id=order.pk)
     if order.status == Order.Status.CREATED:
-        transition(order=order, name="start_payment")
-    ensure_can(order, "mark_paid")
+        start_payment(order=order, locked=True)
+    ensure_can(order, order.mark_paid)
     inventory.commit(quantities=order_quantities(order), reason=f"order {order.pk} paid")
-    transition(order=order, name="mark_paid")
+    _run(order, order.mark_paid, action=Action.ORDER_PAID)
     emails.enqueue(order_id=order.pk, kind=emails.Kind.PAID)
+    events.publish(OrderPaid(order=order))
     return order
 
 
@@ -165,9 +178,11 @@ def mark_paid(*, order: Order) -> Order:
 def fail_order(*, order: Order, reason: str = "") -> Order:
     """The payment ended for good (the PaymentIntent was cancelled): release the stock."""
     order = lock_order(order_id=order.pk)
-    ensure_can(order, "fail")
+    ensure_can(order, order.fail)
     inventory.release(quantities=order_quantities(order), reason=f"order {order.pk} payment failed")
-    return transition(order=order, name="fail", reason=reason)
+    _run(order, order.fail, action=Action.ORDER_FAILED, reason=reason)
+    events.publish(OrderFailed(order=order))
+    return order
 
 
 def recover_late_payment(*, order: Order) -> bool:
@@ -180,13 +195,14 @@ def recover_late_payment(*, order: Order) -> bool:
     try:
         with transaction.atomic():
             order = lock_order(order_id=order.pk)
-            ensure_can(order, "recover_late_payment")
+            ensure_can(order, order.recover_late_payment)
             quantities = order_quantities(order)
             reason = f"order {order.pk} paid late"
             inventory.reserve(quantities=quantities, reason=reason)
             inventory.commit(quantities=quantities, reason=reason)
-            transition(order=order, name="recover_late_payment")
+            _run(order, order.recover_late_payment, action=Action.ORDER_PAID_LATE)
             emails.enqueue(order_id=order.pk, kind=emails.Kind.PAID)
+            events.publish(OrderPaid(order=order))
     except InsufficientStock:
         return False
     return True
@@ -196,14 +212,15 @@ def recover_late_payment(*, order: Order) -> bool:
 def refund_order(*, order: Order, actor=None, restock: bool = False) -> Order:
     """The order's payment is fully refunded; with `restock`, its goods go back to stock."""
     order = lock_order(order_id=order.pk)
-    ensure_can(order, "refund")
+    ensure_can(order, order.refund)
     if restock:
         inventory.return_to_stock(
             quantities=order_quantities(order), actor=actor, reason=f"order {order.pk} refunded"
         )
         order.restocked = True
-    transition(order=order, name="refund", actor=actor, restocked=order.restocked)
+    _run(order, order.refund, action=Action.ORDER_REFUNDED, actor=actor, restocked=order.restocked)
     emails.enqueue(order_id=order.pk, kind=emails.Kind.REFUNDED)
+    events.publish(OrderRefunded(order=order))
     return order
 
 
@@ -216,8 +233,8 @@ def flag_for_review(*, order: Order, reason: str) -> Order:
     order.review_reason = "\n".join(filter(None, [order.review_reason, reason]))
     order.save(update_fields=["needs_review", "review_reason", "updated_at"])
     record(
-        action="order.flagged",
-        entity_type="order",
+        action=Action.ORDER_FLAGGED,
+        entity_type=Entity.ORDER,
         entity_id=order.pk,
         before=before,
         after={"needs_review": True, "review_reason": order.review_reason},
@@ -257,8 +274,8 @@ def check_stock_drift(*, autofix: bool | None = None) -> list[dict]:
             problem["pending"],
         )
         record(
-            action="inventory.drift_detected",
-            entity_type="inventory",
+            action=Action.STOCK_DRIFT_DETECTED,
+            entity_type=Entity.INVENTORY,
             entity_id=problem["product_id"],
             after={**problem, "autofix": autofix},
         )
@@ -274,12 +291,7 @@ def _correct_reserved(*, product_id: int) -> bool:
     try:
         with transaction.atomic():
             rows = inventory.lock(product_ids=[product_id])
-            pending = (
-                OrderItem.objects.filter(
-                    product_id=product_id, order__status__in=Order.HOLDING_STOCK
-                ).aggregate(total=Sum("quantity"))["total"]
-                or 0
-            )
+            pending = pending_quantity(product_id=product_id)
             row = rows.get(product_id)
             if row is None or row.reserved == pending:
                 return False

@@ -1,12 +1,18 @@
+"""The order pages, mounted by config.urls under /orders/ in the "orders" namespace
+(beside the payment page payments adds there), and the checkout page, mounted among
+the storefront's pages (`shop:checkout`, /checkout/)."""
+
 from django.urls import path
 
 from orders import views
 
-app_name = "orders"
-urlpatterns = [
+checkout_patterns = [
+    path("checkout/", views.checkout, name="checkout"),
+]
+
+order_patterns = [
     path("", views.order_list, name="list"),
     path("<uuid:pk>/", views.order_detail, name="detail"),
     path("<uuid:pk>/status.json", views.order_status, name="status"),
-    path("<uuid:pk>/pay/", views.order_pay, name="pay"),
     path("<uuid:pk>/cancel/", views.order_cancel, name="cancel"),
 ]

@@ -4,16 +4,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
+from core.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline
+from core.exceptions import ShopError
 from payments.models import Payment, Refund, WebhookEvent
 from payments.services import refund_payment
 from payments.webhooks import process_event
-from shop.exceptions import ShopError
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(ReadOnlyTabularInline):
     model = Refund
-    extra = 0
-    can_delete = False
     fields = [
         "stripe_refund_id",
         "amount",
@@ -23,10 +22,6 @@ class RefundInline(admin.TabularInline):
         "created_by",
         "created_at",
     ]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class RefundActionForm(ActionForm):
@@ -35,7 +30,7 @@ class RefundActionForm(ActionForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "stripe_payment_intent_id",
         "order",
@@ -53,15 +48,6 @@ class PaymentAdmin(admin.ModelAdmin):
     action_form = RefundActionForm
     actions = ["refund"]
     exclude = ["client_secret"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name != "client_secret"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Refund selected payments (amount and restock below)")
     def refund(self, request, queryset):
@@ -86,20 +72,11 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["stripe_event_id", "type", "status", "attempts", "received_at", "processed_at"]
     list_filter = ["status", "type"]
     search_fields = ["stripe_event_id"]
     actions = ["replay"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Process selected events again")
     def replay(self, request, queryset):

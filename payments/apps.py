@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class PaymentsConfig(AppConfig):
     name = "payments"
     verbose_name = "Payments"
+
+    def ready(self):
+        from core import events
+        from orders.events import OrderCancelled, OrderExpired, OrderPlaced
+        from payments import subscribers
+
+        events.subscribe(OrderPlaced, subscribers.start_payment)
+        events.subscribe(OrderCancelled, subscribers.cancel_payment_intent)
+        events.subscribe(OrderExpired, subscribers.cancel_payment_intent)

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import stripe
 from django.conf import settings
 
-from shop.exceptions import PaymentUnavailable
+from payments.exceptions import PaymentUnavailable
 
 # Stripe's zero-decimal currencies: amounts are sent in whole units.
 ZERO_DECIMAL_CURRENCIES = frozenset(

@@ -16,14 +16,17 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from audit.actions import Action, Entity
 from audit.services import record
-from config.metrics import RECONCILIATION_FIXES
+from core.exceptions import NotPermitted
 from orders import emails
 from orders import services as order_services
+from orders.exceptions import InvalidTransition
 from orders.models import Order
 from payments import gateway
+from payments.exceptions import InvalidRefund, PaymentUnavailable
+from payments.metrics import RECONCILIATION_FIXES
 from payments.models import Payment, Refund, WebhookEvent
-from shop.exceptions import InvalidRefund, InvalidTransition, NotPermitted, PaymentUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -97,19 +100,24 @@ def _store_payment_intent(*, order_id, intent: dict) -> Payment:
 def _await_payment(order: Order) -> None:
     # The order is locked; a webhook may have moved it on already.
     if order.status == Order.Status.CREATED:
-        order_services.transition(order=order, name="start_payment")
+        order_services.start_payment(order=order, locked=True)
 
 
-def cancel_payment_intent_after_commit(*, order: Order) -> None:
-    """Once the current transaction commits, cancel the order's PaymentIntent at Stripe.
+def cancel_open_payment_intent(*, order: Order) -> None:
+    """Cancel the order's PaymentIntent at Stripe unless it already ended.
 
-    Called when an unpaid order is cancelled or expires. A failure is logged and left
-    to reconciliation; a payment that succeeds meanwhile is handled as a late payment.
+    Runs once an unpaid order's cancellation or expiry has committed (a subscriber of
+    orders.events), so no lock is held during the Stripe call. A failure is logged and
+    left to reconciliation; a payment that succeeds meanwhile is handled as a late payment.
     """
-    payment = Payment.objects.filter(order_id=order.pk).first()
-    if payment is None or payment.status in (Payment.Status.SUCCEEDED, Payment.Status.CANCELED):
-        return
-    transaction.on_commit(partial(_cancel_payment_intent, payment.stripe_payment_intent_id))
+    intent_id = (
+        Payment.objects.filter(order_id=order.pk)
+        .exclude(status__in=_FINAL)
+        .values_list("stripe_payment_intent_id", flat=True)
+        .first()
+    )
+    if intent_id is not None:
+        _cancel_payment_intent(intent_id)
 
 
 def _cancel_payment_intent(payment_intent_id: str) -> None:
@@ -147,8 +155,8 @@ def apply_payment_intent(*, payment_intent: dict, declined: bool = False) -> Non
             )
         elif declined:
             record(
-                action="payment.declined",
-                entity_type="order",
+                action=Action.PAYMENT_DECLINED,
+                entity_type=Entity.ORDER,
                 entity_id=order.pk,
                 after={"reason": payment.last_error, "payment_intent": payment_intent["id"]},
             )
@@ -283,8 +291,8 @@ def _record_refund(*, payment, amount, actor=None, reason="", restock=False) -> 
     payment.amount_refunded += amount
     payment.save(update_fields=["amount_refunded", "updated_at"])
     record(
-        action="payment.refund_requested",
-        entity_type="order",
+        action=Action.REFUND_REQUESTED,
+        entity_type=Entity.ORDER,
         entity_id=payment.order_id,
         actor=actor,
         after={"refund_id": refund.pk, "amount": str(amount), "reason": reason},
@@ -336,8 +344,8 @@ def apply_refund(*, refund: dict) -> None:
         payment.save(update_fields=["amount_refunded", "updated_at"])
         if is_new:
             record(
-                action="payment.refunded_externally",
-                entity_type="order",
+                action=Action.REFUND_MADE_EXTERNALLY,
+                entity_type=Entity.ORDER,
                 entity_id=order.pk,
                 after={"refund": refund["id"], "amount": str(local.amount)},
             )

@@ -1,13 +1,59 @@
+"""The payment page of an order, and the Stripe webhook endpoint."""
+
 import logging
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from core.exceptions import ShopError
+from orders.models import Order
+from orders.selectors import orders_of
 from payments import gateway
+from payments.selectors import payment_of
+from payments.services import ensure_payment
 from payments.webhooks import process_event, receive_event
 
 logger = logging.getLogger(__name__)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_pay(request, pk):
+    """The customer pays their own order (404 for anyone else's); POST makes the
+    PaymentIntent when checkout could not reach Stripe."""
+    order = get_object_or_404(orders_of(user=request.user), pk=pk)
+    if request.method == "POST":
+        try:
+            ensure_payment(order=order)
+        except ShopError as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(request, "The payment form is ready.")
+        return redirect("orders:pay", pk=order.pk)
+    if order.status not in Order.HOLDING_STOCK:
+        messages.info(request, f"This order is {order.get_status_display().lower()}.")
+        return redirect(order)
+    seconds_left = max(0, int((order.expires_at - timezone.now()).total_seconds()))
+    return render(
+        request,
+        "orders/pay.html",
+        {
+            "order": order,
+            "payment": payment_of(order=order),
+            "expired": seconds_left == 0,
+            "seconds_left": seconds_left,
+            "simulator": bool(settings.STRIPE_API_BASE),
+            "stripe_api_base": settings.STRIPE_API_BASE.rstrip("/"),
+            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "return_url": request.build_absolute_uri(order.get_absolute_url()),
+        },
+    )
 
 
 @csrf_exempt  # Stripe cannot send a CSRF token; the signature authenticates the request.

@@ -12,8 +12,8 @@ import traceback
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.metrics import observe_webhook
 from payments import gateway, services
+from payments.metrics import observe_webhook
 from payments.models import WebhookEvent
 
 

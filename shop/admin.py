@@ -3,8 +3,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from core.admin import ReadOnlyStackedInline
+from core.exceptions import ShopError
 from shop import inventory
-from shop.exceptions import ShopError
 from shop.models import Inventory, Product, User
 from shop.services import EDITABLE_FIELDS, create_product, update_product
 
@@ -22,14 +23,11 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
 
-class InventoryInline(admin.StackedInline):
-    model = Inventory
-    can_delete = False
-    readonly_fields = ["available", "reserved", "received", "updated_at"]
-    fields = readonly_fields
+class InventoryInline(ReadOnlyStackedInline):
+    """Stock moves only through shop.inventory (the restock action, the API's adjust)."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    model = Inventory
+    fields = ["available", "reserved", "received", "updated_at"]
 
 
 class StockActionForm(ActionForm):

@@ -1,8 +1,6 @@
 """JSON API of accounts, catalog, inventory and cart. Views parse, call a service, serialize."""
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_page
@@ -16,9 +14,9 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from config.api import EMPTY_RESPONSE, AuthThrottle, error_responses
-from shop import cart, inventory, services
-from shop.models import Inventory, Product, User
+from core.api import EMPTY_RESPONSE, AuthThrottle, error_responses
+from shop import cart, inventory, selectors, services
+from shop.models import Inventory
 from shop.serializers import (
     AdjustSerializer,
     CartQuantitySerializer,
@@ -60,13 +58,7 @@ class RegisterView(APIView):
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            with transaction.atomic():
-                user = User.objects.create_user(**serializer.validated_data)
-        except IntegrityError:  # the same email, registered a moment ago
-            raise ValidationError(
-                {"email": ["A user with this email address already exists."]}
-            ) from None
+        user = services.register_customer(**serializer.validated_data)
         body = {"user": UserSerializer(user).data, **_tokens_for(user)}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -150,11 +142,7 @@ class ProductListCreateView(generics.ListAPIView):
         return [AllowAny()]
 
     def get_queryset(self):
-        products = Product.objects.filter(is_active=True).select_related("inventory")
-        search = self.request.query_params.get("search", "").strip()
-        if search:
-            products = products.filter(Q(name__icontains=search) | Q(sku__icontains=search))
-        return products.order_by("name", "id")
+        return selectors.products_for_sale(search=self.request.query_params.get("search", ""))
 
     @extend_schema(
         operation_id="products_list",
@@ -181,11 +169,13 @@ class ProductListCreateView(generics.ListAPIView):
         serializer = ProductCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = services.create_product(actor=request.user, **serializer.validated_data)
-        return Response(_product_data(product.pk), status=status.HTTP_201_CREATED)
+        return Response(_product_data(request, product.pk), status=status.HTTP_201_CREATED)
 
 
-def _product_data(pk) -> dict:
-    return ProductSerializer(Product.objects.select_related("inventory").get(pk=pk)).data
+def _product_data(request, pk) -> dict:
+    """The product as it is now (a service just changed it), for its staff author."""
+    products = selectors.products_visible_to(user=request.user)
+    return ProductSerializer(products.get(pk=pk)).data
 
 
 class ProductDetailView(APIView):
@@ -194,12 +184,8 @@ class ProductDetailView(APIView):
             return [IsAdminUser()]
         return [AllowAny()]
 
-    def get_product(self, pk) -> Product:
-        # Staff also see deactivated products (they may reactivate them); others do not.
-        products = Product.objects.select_related("inventory")
-        if not self.request.user.is_staff:
-            products = products.filter(is_active=True)
-        return get_object_or_404(products, pk=pk)
+    def get_product(self, pk):
+        return get_object_or_404(selectors.products_visible_to(user=self.request.user), pk=pk)
 
     @extend_schema(
         operation_id="products_retrieve",
@@ -224,7 +210,7 @@ class ProductDetailView(APIView):
             services.update_product(
                 product=product, actor=request.user, **serializer.validated_data
             )
-        return Response(_product_data(product.pk))
+        return Response(_product_data(request, product.pk))
 
 
 # --- inventory -------------------------------------------------------------------------------
@@ -233,7 +219,7 @@ class ProductDetailView(APIView):
 class InventoryListView(generics.ListAPIView):
     permission_classes = [IsAdminUser]
     serializer_class = InventorySerializer
-    queryset = Inventory.objects.select_related("product").order_by("product_id")
+    queryset = selectors.stock_levels()
 
     @extend_schema(
         operation_id="inventory_list",
@@ -261,8 +247,9 @@ class InventoryAdjustView(APIView):
         serializer = AdjustSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         inventory.adjust(product_id=product_id, actor=request.user, **serializer.validated_data)
-        row = Inventory.objects.select_related("product").get(product_id=product_id)
-        return Response(InventorySerializer(row).data)
+        return Response(
+            InventorySerializer(selectors.stock_levels().get(product_id=product_id)).data
+        )
 
 
 # --- cart ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.actions import Action, Entity
 from audit.services import Change, record_many
 from shop.exceptions import InsufficientStock, InvalidCart
 from shop.models import Inventory
@@ -66,7 +67,7 @@ def reserve(
     locked section issues one audit statement, not two.
     """
     _move(
-        action="inventory.reserved",
+        action=Action.STOCK_RESERVED,
         deltas={pid: _Delta(available=-q, reserved=q) for pid, q in quantities.items()},
         actor=actor,
         reason=reason,
@@ -78,7 +79,7 @@ def reserve(
 def commit(*, quantities: Mapping[int, int], actor=None, reason: str = ""):
     """Reserved stock leaves the shop: the order is paid."""
     _move(
-        action="inventory.committed",
+        action=Action.STOCK_COMMITTED,
         deltas={pid: _Delta(reserved=-q) for pid, q in quantities.items()},
         actor=actor,
         reason=reason,
@@ -88,7 +89,7 @@ def commit(*, quantities: Mapping[int, int], actor=None, reason: str = ""):
 def release(*, quantities: Mapping[int, int], actor=None, reason: str = ""):
     """Reserved stock returns to available: the order was cancelled, expired or failed."""
     _move(
-        action="inventory.released",
+        action=Action.STOCK_RELEASED,
         deltas={pid: _Delta(available=q, reserved=-q) for pid, q in quantities.items()},
         actor=actor,
         reason=reason,
@@ -100,7 +101,7 @@ def restock(*, product_id: int, quantity: int, actor, reason: str = ""):
     if quantity <= 0:
         raise InvalidCart("A restock needs a positive quantity.")
     _move(
-        action="inventory.restocked",
+        action=Action.STOCK_RESTOCKED,
         deltas={product_id: _Delta(available=quantity, received=quantity)},
         actor=actor,
         reason=reason,
@@ -115,7 +116,7 @@ def adjust(*, product_id: int, delta: int, actor, reason: str):
     if delta == 0:
         raise InvalidCart("An adjustment needs a non-zero delta.")
     _move(
-        action="inventory.adjusted",
+        action=Action.STOCK_ADJUSTED,
         deltas={product_id: _Delta(available=delta, received=delta)},
         actor=actor,
         reason=reason,
@@ -125,7 +126,7 @@ def adjust(*, product_id: int, delta: int, actor, reason: str):
 def return_to_stock(*, quantities: Mapping[int, int], actor=None, reason: str = ""):
     """Goods of a refunded order go back on the shelf."""
     _move(
-        action="inventory.returned",
+        action=Action.STOCK_RETURNED,
         deltas={pid: _Delta(available=q) for pid, q in quantities.items()},
         actor=actor,
         reason=reason,
@@ -153,7 +154,7 @@ def correct_reserved(
         if delta == 0:
             return
         _move(
-            action="inventory.reserved_corrected",
+            action=Action.STOCK_RESERVED_CORRECTED,
             deltas={product_id: _Delta(available=-delta, reserved=delta)},
             actor=actor,
             reason=reason,
@@ -188,7 +189,7 @@ def _move(*, action, deltas: Mapping[int, _Delta], actor, reason, locked=None, r
             after = row.snapshot()
             if reason:
                 after["reason"] = reason
-            changes.append(Change(action, "inventory", pid, before, after))
+            changes.append(Change(action, Entity.INVENTORY, pid, before, after))
         _apply(deltas)
         record_many(changes=[*changes, *record_also], actor=actor)
 

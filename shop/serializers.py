@@ -1,23 +1,21 @@
 """Serializers of the accounts, catalog, inventory and cart API.
 
-Input serializers derive from config.api.StrictSerializer: unknown or read-only fields
+Input serializers derive from core.api.StrictSerializer: unknown or read-only fields
 are a 400. Output serializers are read-only views of models and service results.
 """
 
 from decimal import Decimal
 
-from django.contrib.auth import password_validation
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import (
     TokenObtainPairSerializer,
     TokenRefreshSerializer,
 )
 
-from config.api import RejectUnknownFieldsMixin, StrictSerializer
+from core.api import RejectUnknownFieldsMixin, StrictSerializer
+from core.money import MONEY
 from shop.cart import MAX_QUANTITY
 from shop.models import Inventory, Product, User
-
-MONEY = {"max_digits": 12, "decimal_places": 2}
 
 # --- accounts --------------------------------------------------------------------------
 
@@ -30,21 +28,11 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class RegisterSerializer(StrictSerializer):
+    """The input's shape only: shop.services.register_customer checks the address is
+    free and the password strong."""
+
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-
-    def validate_email(self, value):
-        email = User.objects.normalize_email(value)
-        if User.objects.filter(email__iexact=email).exists():
-            raise serializers.ValidationError(
-                "A user with this email address already exists.", code="email_taken"
-            )
-        return email
-
-    def validate(self, attrs):
-        # Django's validators, with the would-be user so similarity checks work.
-        password_validation.validate_password(attrs["password"], User(email=attrs["email"]))
-        return attrs
 
 
 class TokenPairSerializer(serializers.Serializer):

@@ -1,15 +1,50 @@
-"""Catalog changes made by staff (admin, API, demo data). Stock moves go through shop.inventory."""
+"""Sign-up, and catalog changes made by staff (admin, API, demo data).
+
+Stock moves go through shop.inventory.
+"""
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from audit.actions import Action, Entity
 from audit.services import record
 from shop import inventory
-from shop.models import Inventory, Product
+from shop.models import Inventory, Product, User
 
 EDITABLE_FIELDS = ("name", "description", "price", "is_active")
+EMAIL_TAKEN = "A user with this email address already exists."
+
+
+def register_customer(*, email: str, password: str) -> User:
+    """Open a customer account: the one place that signs people up (the register page
+    and `POST auth/register` both call it).
+
+    The address is normalised and must be free; the password must pass Django's
+    validators (AUTH_PASSWORD_VALIDATORS). Raises ValidationError: `{"email": [...]}`
+    for an address already taken (also when another sign-up wins a race for it), a
+    list of messages for a weak password. Audited as `user.registered`.
+    """
+    email = User.objects.normalize_email(email)
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": [EMAIL_TAKEN]}, code="email_taken")
+    password_validation.validate_password(password, User(email=email))
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password)
+            record(
+                action=Action.USER_REGISTERED,
+                entity_type=Entity.USER,
+                entity_id=user.pk,
+                actor=user,
+                after={"email": user.email},
+            )
+    except IntegrityError:  # the same address, registered a moment ago
+        raise ValidationError({"email": [EMAIL_TAKEN]}, code="email_taken") from None
+    return user
 
 
 def _product_state(product: Product) -> dict:
@@ -45,8 +80,8 @@ def create_product(
     product.save()
     Inventory.objects.create(product=product)
     record(
-        action="product.created",
-        entity_type="product",
+        action=Action.PRODUCT_CREATED,
+        entity_type=Entity.PRODUCT,
         entity_id=product.pk,
         actor=actor,
         after=_product_state(product),
@@ -71,8 +106,8 @@ def update_product(*, product: Product, actor, **changes) -> Product:
     product.full_clean()
     product.save()
     record(
-        action="product.updated",
-        entity_type="product",
+        action=Action.PRODUCT_UPDATED,
+        entity_type=Entity.PRODUCT,
         entity_id=product.pk,
         actor=actor,
         before=before,

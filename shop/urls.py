@@ -1,23 +1,21 @@
-"""The storefront's pages, and the account pages under their un-namespaced names.
-
-Django's auth views and LOGIN_URL reverse "login", "password_reset_done" and friends
-without a namespace, so those live outside the "shop" namespace.
+"""The storefront's pages (mounted by config.urls in the "shop" namespace, with the
+checkout page orders adds there), and the account pages under their un-namespaced
+names: Django's auth views and LOGIN_URL reverse "login", "password_reset_done" and
+friends without a namespace.
 """
 
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import path
 
-from orders.views import checkout
 from shop import views
 
-shop_patterns = [
+storefront_patterns = [
     path("", views.catalog, name="catalog"),
     path("products/<slug:slug>/", views.product_detail, name="product"),
     path("cart/", views.cart_detail, name="cart"),
     path("cart/add/<int:product_id>/", views.cart_add, name="cart-add"),
     path("cart/update/", views.cart_update, name="cart-update"),
     path("cart/remove/", views.cart_remove, name="cart-remove"),
-    path("checkout/", checkout, name="checkout"),
 ]
 
 account_patterns = [
@@ -41,9 +39,4 @@ account_patterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-]
-
-urlpatterns = [
-    path("", include((shop_patterns, "shop"))),
-    path("accounts/", include(account_patterns)),
 ]

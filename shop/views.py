@@ -8,14 +8,15 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.messages.views import SuccessMessageMixin
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from shop import cart
-from shop.exceptions import ShopError
+from core.exceptions import ShopError
+from shop import cart, selectors, services
 from shop.forms import (
     AddToCartForm,
     CartLineForm,
@@ -24,7 +25,6 @@ from shop.forms import (
     RemoveLineForm,
     SearchForm,
 )
-from shop.models import Product
 
 PAGE_SIZE = 12
 LOW_STOCK = 5
@@ -46,12 +46,6 @@ def stock_state(available: int) -> tuple[str, str]:
     return "in-stock", "In stock"
 
 
-def _for_sale():
-    return Product.objects.filter(is_active=True, inventory__isnull=False).select_related(
-        "inventory"
-    )
-
-
 def _safe_next(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next")
     if target and url_has_allowed_host_and_scheme(
@@ -64,11 +58,8 @@ def _safe_next(request, default: str) -> str:
 @require_GET
 def catalog(request):
     form = SearchForm(request.GET)
-    products = _for_sale()
-    query = ""
-    if form.is_valid() and form.cleaned_data["q"]:
-        query = form.cleaned_data["q"].strip()
-        products = products.filter(name__icontains=query)
+    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    products = selectors.products_for_sale(search=query)
     page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     for product in page:
         product.stock_class, product.stock_label = stock_state(product.inventory.available)
@@ -82,14 +73,14 @@ def _render_product(request, product, form, status=200):
 
 @require_GET
 def product_detail(request, slug):
-    product = get_object_or_404(_for_sale(), slug=slug)
+    product = get_object_or_404(selectors.products_for_sale(), slug=slug)
     form = AddToCartForm(available=product.inventory.available)
     return _render_product(request, product, form)
 
 
 @require_POST
 def cart_add(request, product_id):
-    product = get_object_or_404(_for_sale(), pk=product_id)
+    product = get_object_or_404(selectors.products_for_sale(), pk=product_id)
     form = AddToCartForm(request.POST, available=product.inventory.available)
     if not form.is_valid():
         messages.error(request, "The product could not be added: see the quantity below.")
@@ -160,16 +151,26 @@ def register(request):
         return redirect("shop:catalog")
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        session_cart = request.session.get(cart.SESSION_KEY)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        if session_cart:
-            request.session[cart.SESSION_KEY] = session_cart
-        _merge_cart_on_login(request, user)
-        messages.success(request, f"Welcome! Your account {user.email} is ready.")
-        return redirect(_safe_next(request, reverse("shop:catalog")))
+        try:
+            user = services.register_customer(
+                email=form.cleaned_data["email"], password=form.cleaned_data["password1"]
+            )
+        except ValidationError as exc:  # taken in other letter case, or a moment ago
+            form.add_error(None, exc)
+        else:
+            _sign_in_new_customer(request, user)
+            messages.success(request, f"Welcome! Your account {user.email} is ready.")
+            return redirect(_safe_next(request, reverse("shop:catalog")))
     next_url = _safe_next(request, "")
     return render(request, "registration/register.html", {"form": form, "next": next_url})
+
+
+def _sign_in_new_customer(request, user) -> None:
+    session_cart = request.session.get(cart.SESSION_KEY)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    if session_cart:
+        request.session[cart.SESSION_KEY] = session_cart
+    _merge_cart_on_login(request, user)
 
 
 class LoginView(auth_views.LoginView):

@@ -253,7 +253,7 @@ def test_a_rolled_back_transition_is_not_counted(django_capture_on_commit_callba
 
 
 def test_reconciliation_fixes_counter_is_exposed(client):
-    from config.metrics import RECONCILIATION_FIXES
+    from payments.metrics import RECONCILIATION_FIXES
 
     RECONCILIATION_FIXES.labels(action="marked_paid").inc()
 
@@ -304,7 +304,9 @@ def test_metrics_still_answer_when_the_outbox_cannot_be_read(client, monkeypatch
 # Several gunicorn workers ---------------------------------------------------------------
 
 WORKER = """
-from config import metrics
+import django
+django.setup()
+from orders import metrics
 metrics.CHECKOUTS.labels(outcome="placed").inc({n})
 """
 SCRAPE = """

@@ -9,16 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from orders import checkout
-from orders.checkout import (
-    IdempotencyConflict,
-    InsufficientStock,
-    InvalidCart,
-    ShopError,
-    place_order,
-)
+from core.exceptions import ShopError
+from orders.checkout import MAX_LINES, place_order
+from orders.exceptions import IdempotencyConflict
 from orders.models import Order, OrderItem
-from shop import exceptions
+from shop.exceptions import InsufficientStock, InvalidCart
 from shop.models import Inventory, Product
 from shop.services import update_product
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
@@ -53,11 +48,9 @@ def customer():
 # --- exceptions --------------------------------------------------------------------------
 
 
-def test_exceptions_are_importable_from_checkout():
-    assert checkout.InvalidCart is exceptions.InvalidCart
-    assert checkout.InsufficientStock is exceptions.InsufficientStock
-    assert checkout.IdempotencyConflict is exceptions.IdempotencyConflict
-    assert checkout.ShopError is exceptions.ShopError
+def test_checkout_errors_are_shop_errors_with_stable_codes():
+    codes = {exc.code for exc in (InvalidCart, InsufficientStock, IdempotencyConflict)}
+    assert codes == {"invalid_cart", "insufficient_stock", "idempotency_conflict"}
     for exc in (InvalidCart, InsufficientStock, IdempotencyConflict):
         assert issubclass(exc, ShopError)
 
@@ -274,7 +267,7 @@ def _bad_lines(case, a, b):
         "bool quantity": [(a.pk, True)],
         "string product id": [(str(a.pk), 1)],
         "line without quantity": [(a.pk,)],
-        "too many lines": [(i, 1) for i in range(1, checkout.MAX_LINES + 2)],
+        "too many lines": [(i, 1) for i in range(1, MAX_LINES + 2)],
     }[case]
 
 

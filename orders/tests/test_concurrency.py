@@ -7,10 +7,11 @@ import pytest
 from django.utils import timezone
 
 from orders import services
-from orders.checkout import InsufficientStock, place_order
+from orders.checkout import place_order
+from orders.exceptions import InvalidTransition
 from orders.models import Order
 from orders.selectors import stock_discrepancies
-from shop.exceptions import InvalidTransition
+from shop.exceptions import InsufficientStock
 from shop.models import Inventory
 from shop.tests.concurrency import run_concurrently
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory

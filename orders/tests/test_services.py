@@ -8,11 +8,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from orders import services
+from core.exceptions import NotPermitted
+from orders import selectors, services
 from orders.checkout import place_order
+from orders.exceptions import InvalidTransition
 from orders.models import Order
 from orders.tests.factories import make_due, make_order
-from shop.exceptions import InvalidTransition, NotPermitted
 from shop.models import Inventory
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
@@ -458,7 +459,7 @@ def test_flag_for_review_sets_the_flag_and_keeps_the_status(customer, products):
 def test_order_quantities_lists_each_product(customer, products):
     a, b = products
     order = order_for(customer, products)
-    assert services.order_quantities(order) == {a.pk: 3, b.pk: 2}
+    assert selectors.order_quantities(order) == {a.pk: 3, b.pk: 2}
 
 
 def test_services_return_a_fresh_copy_of_a_stale_order(customer, products):

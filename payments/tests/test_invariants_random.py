@@ -10,6 +10,7 @@ import pytest
 import stripe
 from django.db.models import Sum
 
+from core.exceptions import ShopError
 from orders import services as order_services
 from orders.checkout import place_order
 from orders.models import Order
@@ -18,7 +19,6 @@ from orders.tests.factories import make_due
 from payments import services
 from payments.models import Payment, Refund, WebhookEvent
 from payments.tests.helpers import sdk, settle
-from shop.exceptions import ShopError
 from shop.tests.concurrency import run_concurrently
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 

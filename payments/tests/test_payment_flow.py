@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from orders import services as order_services
 from orders.checkout import place_order
+from orders.exceptions import InvalidTransition
 from orders.models import Order
 from orders.selectors import stock_discrepancies
 from orders.tests.factories import make_due
@@ -28,7 +29,6 @@ from payments.tests.helpers import (
     wait_until,
 )
 from payments.webhooks import process_event
-from shop.exceptions import InvalidTransition
 from shop.tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,10 +6,13 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
+from core.exceptions import NotPermitted
 from orders import services as order_services
+from orders.exceptions import InvalidTransition
 from orders.models import Order
 from orders.selectors import stock_discrepancies
 from payments import services
+from payments.exceptions import InvalidRefund
 from payments.models import Payment, Refund
 from payments.tests.helpers import (
     CLOSED_PORT_URL,
@@ -25,7 +28,6 @@ from payments.tests.helpers import (
     stock,
     wait_until,
 )
-from shop.exceptions import InvalidRefund, InvalidTransition, NotPermitted
 from shop.tests.concurrency import run_concurrently
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 

@@ -1,0 +1,50 @@
+"""The names of everything the audit log records, in one place.
+
+Services pass these constants, never hand-built strings, so renaming a transition or a
+service cannot silently change what the log, the customer's order timeline, the audit
+API's filters or the metrics read. The stored values are the public ones (the audit API
+filters on them): change a label freely, a value never.
+"""
+
+from django.db import models
+
+
+class Action(models.TextChoices):
+    # Catalog and stock (shop)
+    PRODUCT_CREATED = "product.created", "Product created"
+    PRODUCT_UPDATED = "product.updated", "Product updated"
+    USER_REGISTERED = "user.registered", "Customer signed up"
+    STOCK_RESERVED = "inventory.reserved", "Stock reserved"
+    STOCK_COMMITTED = "inventory.committed", "Stock committed"
+    STOCK_RELEASED = "inventory.released", "Stock released"
+    STOCK_RESTOCKED = "inventory.restocked", "Stock received"
+    STOCK_ADJUSTED = "inventory.adjusted", "Stock adjusted"
+    STOCK_RETURNED = "inventory.returned", "Stock returned"
+    STOCK_RESERVED_CORRECTED = "inventory.reserved_corrected", "Reserved stock corrected"
+    STOCK_DRIFT_DETECTED = "inventory.drift_detected", "Stock drift detected"
+    # Orders: creation, then one action per state-machine transition
+    ORDER_CREATED = "order.created", "Order placed"
+    ORDER_PAYMENT_STARTED = "order.start_payment", "Payment started"
+    ORDER_PAID = "order.mark_paid", "Order paid"
+    ORDER_FULFILLED = "order.fulfil", "Order fulfilled"
+    ORDER_CANCELLED = "order.cancel", "Order cancelled"
+    ORDER_EXPIRED = "order.expire", "Order expired"
+    ORDER_FAILED = "order.fail", "Order payment failed"
+    ORDER_REFUNDED = "order.refund", "Order refunded"
+    ORDER_PAID_LATE = "order.recover_late_payment", "Late payment accepted"
+    ORDER_FLAGGED = "order.flagged", "Order flagged for review"
+    ORDER_EMAIL_RETRIED = "order_email.retried", "Order email retried"
+    # Payments
+    PAYMENT_DECLINED = "payment.declined", "Payment declined"
+    REFUND_REQUESTED = "payment.refund_requested", "Refund requested"
+    REFUND_MADE_EXTERNALLY = "payment.refunded_externally", "Refund made outside the shop"
+
+
+class Entity(models.TextChoices):
+    """What an audit event is about (`entity_type`)."""
+
+    USER = "user", "User"
+    PRODUCT = "product", "Product"
+    INVENTORY = "inventory", "Inventory"
+    ORDER = "order", "Order"
+    ORDER_EMAIL = "order_email", "Order email"

@@ -1,0 +1,16 @@
+"""Money as the shop keeps it: Decimal with two places, never a float.
+
+Integer minor units exist only at the Stripe boundary (`payments.gateway`).
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+# The arguments of every money field: DecimalField(**MONEY) in models and serializers.
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+def round_money(amount: Decimal) -> Decimal:
+    """`amount` rounded half up to cents."""
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -1,0 +1,59 @@
+"""What happens to orders, published for the apps above `orders` (core.events).
+
+`orders` never imports those apps; they subscribe to these in their AppConfig.ready()
+(payments starts and cancels PaymentIntents). Each event carries the order as the
+service left it. Subscribers must be idempotent: a checkout replayed while its order
+is still `created` publishes OrderPlaced again, so the PaymentIntent gets another try.
+"""
+
+from dataclasses import dataclass
+
+from core.events import Event
+from orders.models import Order
+
+
+@dataclass
+class OrderPlaced(Event):
+    """Checkout committed the order and reserved its stock; it awaits a PaymentIntent.
+
+    Delivered after the commit, before `place_order()` returns. A subscriber that moves
+    the order on (payments: to `payment_pending`, with its payment) puts the order as
+    it left it in `order`; checkout returns `event.order`.
+    """
+
+    order: Order
+
+
+@dataclass(frozen=True)
+class OrderPaid(Event):
+    """The payment succeeded (on time or late) and the stock left the shop."""
+
+    order: Order
+
+
+@dataclass(frozen=True)
+class OrderCancelled(Event):
+    """The customer or staff cancelled an unpaid order; its stock is released."""
+
+    order: Order
+
+
+@dataclass(frozen=True)
+class OrderExpired(Event):
+    """The reservation of an unpaid order ran out; its stock is released."""
+
+    order: Order
+
+
+@dataclass(frozen=True)
+class OrderFailed(Event):
+    """The payment ended for good without money; the stock is released."""
+
+    order: Order
+
+
+@dataclass(frozen=True)
+class OrderRefunded(Event):
+    """The order's payment was refunded in full."""
+
+    order: Order
