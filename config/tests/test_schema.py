@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from config.tests import client_for
+from core.tests.helpers import client_for
 from orders.tests.factories import make_order
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 

@@ -5,10 +5,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from core.tests.helpers import committed
 from orders.emails import dispatch_due_emails, send_order_email
 from orders.models import Order, OrderEmail
 from orders.tests.factories import make_order
-from payments.tests.helpers import committed
 from shop.models import Inventory
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from config.tests import api, client_for
+from core.tests.helpers import api, client_for
 from orders.models import Order
 from orders.selectors import stock_discrepancies
 from shop.models import Inventory

@@ -10,13 +10,12 @@ from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.tests.helpers import committed
 from orders import emails, services
 from orders.emails import Kind
 from orders.models import Order, OrderEmail
 from orders.tasks import send_order_email_task
 from orders.tests.factories import make_order
-from payments import services as payment_services
-from payments.tests.helpers import committed, intent_dict
 from shop.models import Inventory
 from shop.tests.concurrency import run_concurrently
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
@@ -86,20 +85,6 @@ def test_a_late_payment_that_recovers_the_order_sends_payment_received():
     with committed():
         assert services.recover_late_payment(order=order) is True
     assert subjects() == [f"Payment received for order {order.short_id}"]
-
-
-def test_a_declined_card_sends_the_declined_email_once_per_order():
-    order = make_order(status=S.PAYMENT_PENDING)
-    intent = intent_dict(order, status="requires_payment_method")
-    intent["last_payment_error"] = {"message": "Your card was declined."}
-    with committed():
-        payment_services.apply_payment_intent(payment_intent=intent, declined=True)
-    with committed():  # the customer tries again and is declined again
-        payment_services.apply_payment_intent(payment_intent=intent, declined=True)
-    (message,) = mail.outbox
-    assert message.subject == f"Your payment for order {order.short_id} was declined"
-    assert "(Your card was declined.)" in message.body
-    assert kinds_sent(order) == ["declined"]
 
 
 # --- the outbox ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Shared helpers for the payments tests: Stripe SDK clients, signed events, polling."""
+"""Shared helpers for the payments tests: Stripe SDK clients, signed events, polling, orders
+with their payment."""
 
 import json
 import time
@@ -8,9 +9,9 @@ from decimal import Decimal
 
 import stripe
 from django.conf import settings
-from django.test import TestCase
 
 from audit.models import AuditEvent
+from core.tests.helpers import committed
 from orders.models import Order
 from payments.models import Payment
 from payments.simulator import sign_payload
@@ -86,6 +87,19 @@ def minor(amount: Decimal) -> int:
     return int(amount * 100)
 
 
+def with_payment(order: Order, *, received=True, pi="pi_test_1") -> Payment:
+    """A Payment row for an order as if Stripe had answered (no Stripe involved)."""
+    return Payment.objects.create(
+        order=order,
+        stripe_payment_intent_id=pi,
+        client_secret=f"{pi}_secret_abc",
+        amount=order.total,
+        currency=order.currency,
+        status=Payment.Status.SUCCEEDED if received else Payment.Status.REQUIRES_PAYMENT_METHOD,
+        amount_received=order.total if received else Decimal("0"),
+    )
+
+
 def intent_dict(order: Order, *, status="succeeded", amount_received=None, pi_id=None) -> dict:
     """A PaymentIntent as Stripe would describe it, for an order (no Stripe involved)."""
     amount = minor(order.total)
@@ -128,16 +142,6 @@ def post_event(client, event: dict, **sign_kwargs):
     return client.post(
         WEBHOOK_PATH, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
     )
-
-
-def committed():
-    """Run the on_commit callbacks registered inside the block when it ends.
-
-    Under a plain django_db test (one outer transaction that never commits) this runs the
-    work production does after the commit (creating PaymentIntents, sending refunds);
-    under transaction=True they already ran at once and this changes nothing.
-    """
-    return TestCase.captureOnCommitCallbacks(execute=True)
 
 
 def checkout(product, quantity=1, user=None) -> Order:

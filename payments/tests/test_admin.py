@@ -7,6 +7,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from core.tests.helpers import committed
 from orders.models import Order
 from orders.tests.factories import make_order
 from payments import webhooks
@@ -14,7 +15,6 @@ from payments.models import Payment, Refund, WebhookEvent
 from payments.tests.helpers import (
     audit_count,
     checkout,
-    committed,
     fresh,
     intent_dict,
     make_event,

@@ -8,6 +8,7 @@ import pytest
 import stripe
 from django.core.management import CommandError, call_command
 
+from core.tests.helpers import committed
 from orders import services as order_services
 from orders.models import Order
 from orders.tests.factories import make_due
@@ -17,7 +18,6 @@ from payments.tests.helpers import (
     CLOSED_PORT_URL,
     audit_count,
     checkout,
-    committed,
     confirm,
     fresh,
     intent_dict,

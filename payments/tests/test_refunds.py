@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
 from core.exceptions import NotPermitted
+from core.tests.helpers import committed
 from orders import services as order_services
 from orders.exceptions import InvalidTransition
 from orders.models import Order
@@ -18,7 +19,6 @@ from payments.tests.helpers import (
     CLOSED_PORT_URL,
     audit_count,
     checkout,
-    committed,
     fresh,
     paid_order,
     payment_of,

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from config.tests import api, client_for
+from core.tests.helpers import api, client_for
 from shop.models import User
 from shop.tests.factories import UserFactory
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from config.tests import api, client_for
+from core.tests.helpers import api, client_for
 from shop.models import CartItem
 from shop.tests.factories import ProductFactory, UserFactory
 

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from config.tests import api, client_for
+from core.tests.helpers import api, client_for
 from shop.models import Inventory, Product
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 

@@ -1,9 +1,9 @@
-"""The demo database: `make run` without DATABASE_URL runs on SQLite, and the stock
-movements' plain-SQL UPDATE and the audit log's plain-SQL INSERT must work there too
-(no FOR UPDATE, same counters, events the ORM reads back as it wrote them).
+"""The demo database: `make run` without DATABASE_URL runs on SQLite, and a checkout with
+its stock movements' plain-SQL UPDATE and the audit log's plain-SQL INSERT must work there
+too (no FOR UPDATE, same counters, events the ORM reads back as it wrote them).
 
 Locking itself is proven on PostgreSQL elsewhere; this only guards the portability of
-the SQL that shop.inventory and audit.services write by hand."""
+the SQL that shop.inventory and audit.services write by hand, driven by orders.checkout."""
 
 import json
 import os

@@ -1,13 +1,17 @@
-"""POST orders/{id}/pay: creates the PaymentIntent when checkout could not, idempotently."""
+"""POST orders/{id}/pay: creates the PaymentIntent when checkout could not, idempotently;
+only the owner may, and only while the order awaits payment."""
 
 import pytest
 
-from config.tests import api, client_for
+from core.tests.helpers import api, client_for
 from orders.models import Order
 from orders.tests.factories import make_due, make_order
 from payments.models import Payment
+from shop.tests.clients import ANON, OTHER, OWNER, STAFF, client_as
+from shop.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+S = Order.Status
 
 
 def test_pay_creates_the_payment_intent_once(stripe_sim):
@@ -51,4 +55,16 @@ def test_pay_after_the_reservation_ran_out_is_409():
     make_due(order)
     response = client_for(order.user).post(api(f"orders/{order.pk}/pay"))
     assert response.status_code == 409
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"), [(ANON, 401), (OWNER, 409), (OTHER, 404), (STAFF, 403)]
+)
+def test_matrix_pay(who, expected):
+    # A paid order without a PaymentIntent: the owner gets 409, nobody reaches Stripe.
+    owner = UserFactory()
+    order = make_order(user=owner, status=S.PAID)
+    response = client_as(who, owner).post(api(f"orders/{order.pk}/pay"))
+    assert response.status_code == expected
     assert not Payment.objects.exists()

@@ -1,0 +1,47 @@
+"""Test helpers every app's tests may use: core is the bottom layer, so nothing here
+imports an app (users come from settings.AUTH_USER_MODEL, whichever app owns it)."""
+
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.test import TestCase
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+_user_numbers = itertools.count(1)
+
+
+def client_for(user=None) -> APIClient:
+    """An API client authenticated as `user` with a fresh JWT access token (None: anonymous)."""
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    return client
+
+
+def api(path: str) -> str:
+    return f"/api/v1/{path}"
+
+
+def committed():
+    """Run the on_commit callbacks registered inside the block when it ends.
+
+    Under a plain django_db test (one outer transaction that never commits) this runs the
+    work production does after the commit (creating PaymentIntents, sending refunds);
+    under transaction=True they already ran at once and this changes nothing.
+    """
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def make_user(*, is_staff: bool = False, is_superuser: bool = False, email: str | None = None):
+    """A saved user of AUTH_USER_MODEL, for tests of apps below the one that defines it
+    (the apps above use its factories)."""
+    model = get_user_model()
+    number = next(_user_numbers)
+    email = email or f"{'staff' if is_staff else 'user'}{number}@core-tests.example.com"
+    return model.objects.create_user(
+        **{model.USERNAME_FIELD: email},
+        password="correct-horse-battery",
+        is_staff=is_staff,
+        is_superuser=is_superuser,
+    )
