@@ -18,11 +18,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: venv
 	scripts/run-dev.sh
 
+# The import rules (.importlinter, docs/architecture.md) first: a broken layer fails fast.
 test: venv
+	$(BIN)/lint-imports
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/pytest --create-db
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 .PHONY: bench bench-quick
 # Checkout benchmark: raw SQL floor vs place_order() vs the HTTP API (see bench/README.md).
