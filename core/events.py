@@ -13,9 +13,11 @@ Delivery is synchronous, in the order of subscription, with one of two timings:
   commits, or at once when there is none; a change that rolls back never reaches it.
   For reactions that leave the database (Stripe, e-mail) or must not run under the
   publisher's row locks.
-- `in_transaction=True`: the handler runs at once, inside the publisher's
-  transaction: its writes commit or roll back with the change, and an error it raises
-  undoes the change. For bookkeeping that must be atomic with the change.
+- `immediately=True`: the handler runs at once, inside the publisher's transaction
+  when it has one: its writes commit or roll back with the change, and an error it
+  raises undoes the change (or, published before any transaction, stops the change
+  from starting). For bookkeeping that must be atomic with the change, and for events
+  that ask the apps above to settle something before a change.
 
 A handler's error propagates to the publisher (for after-commit handlers: to the code
 that committed), as Django's own `on_commit` callbacks do; a handler that must never
@@ -38,22 +40,22 @@ _subscribers: dict[type[Event], list[tuple[Callable[[Event], None], bool]]] = de
 
 
 def subscribe(
-    event_type: type[Event], handler: Callable[[Event], None], *, in_transaction: bool = False
+    event_type: type[Event], handler: Callable[[Event], None], *, immediately: bool = False
 ) -> None:
     """Call `handler(event)` for every published event of `event_type` (see module doc).
 
     Subscribing the same handler twice has no further effect.
     """
-    entry = (handler, in_transaction)
+    entry = (handler, immediately)
     if entry not in _subscribers[event_type]:
         _subscribers[event_type].append(entry)
 
 
 def publish(event: Event) -> None:
-    """Deliver `event` to its subscribers: in-transaction ones now, the others after the
+    """Deliver `event` to its subscribers: the immediate ones now, the others after the
     current transaction commits (now, when there is none)."""
-    for handler, in_transaction in list(_subscribers.get(type(event), ())):
-        if in_transaction:
+    for handler, immediately in list(_subscribers.get(type(event), ())):
+        if immediately:
             handler(event)
         else:
             transaction.on_commit(partial(handler, event))

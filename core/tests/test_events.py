@@ -14,13 +14,13 @@ class Happened(events.Event):
     what: str
 
 
-def _collect(event_type, *, in_transaction=False) -> list:
+def _collect(event_type, *, immediately=False) -> list:
     seen = []
 
     def handler(event):
         seen.append((event.what, transaction.get_connection().in_atomic_block))
 
-    events.subscribe(event_type, handler, in_transaction=in_transaction)
+    events.subscribe(event_type, handler, immediately=immediately)
     return seen
 
 
@@ -62,18 +62,18 @@ def test_without_a_transaction_after_commit_subscribers_run_at_once():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_in_transaction_subscriber_runs_inside_and_its_error_undoes_the_change():
+def test_an_immediate_subscriber_runs_inside_and_its_error_undoes_the_change():
     @dataclass(frozen=True)
     class Inside(Happened):
         pass
 
-    seen = _collect(Inside, in_transaction=True)
+    seen = _collect(Inside, immediately=True)
 
     def refuse(event):
         Group.objects.create(name="written by the subscriber")
         raise ValueError("the subscriber refuses")
 
-    events.subscribe(Inside, refuse, in_transaction=True)
+    events.subscribe(Inside, refuse, immediately=True)
     with pytest.raises(ValueError, match="refuses"), transaction.atomic():
         Group.objects.create(name="the change")
         events.publish(Inside(what="paid"))
