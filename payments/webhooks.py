@@ -38,6 +38,7 @@ def _dispute(obj, event_type):
 
 HANDLERS = {
     "payment_intent.succeeded": _payment_intent,
+    "payment_intent.processing": _payment_intent,
     "payment_intent.payment_failed": _payment_intent,
     "payment_intent.canceled": _payment_intent,
     "refund.created": _refund,

@@ -25,6 +25,8 @@ Python API (besides ``start/stop/serve_forever/url``; usable as a context manage
   ``event_log()`` (events plus ``delivery: {status, attempts}``),
   ``wait_for_deliveries(timeout) -> bool``, ``set_webhooks_enabled(bool)``,
   ``redeliver(event_id)``, ``dispute(pi_id, reason="fraudulent")``,
+  ``settle_processing(pi_id, outcome="succeeded" | "failed")`` (for ``pm_card_processing``,
+  the simulator's own test method whose charge stays pending),
   ``hold_events()`` / ``release_events(order=None | "reverse" | [ids or types first])``,
   ``reset()``.
 
@@ -76,6 +78,7 @@ Test controls under /_simulator/ (no auth; form or JSON bodies):
                                                "disabled": lost webhooks); true resumes for
                                                new events. Also url=<new url>, hold=true|false.
   POST /_simulator/payment_intents/{id}/dispute  emits charge.dispute.created (reason, amount)
+  POST /_simulator/payment_intents/{id}/settle   finishes a processing PaymentIntent (outcome)
   POST /_simulator/reset                       forget everything
 """
 

@@ -155,6 +155,10 @@ class SimulatorApp:
         """Deliver parked events: ``order`` is None, "reverse" or ids/types to send first."""
         return self.dispatcher.release(order)
 
+    def settle_processing(self, pi_id: str, outcome: str = "succeeded") -> dict[str, Any]:
+        """Finish a PaymentIntent left `processing` by ``pm_card_processing``."""
+        return self.state.settle_processing(pi_id, {"outcome": outcome}, RequestContext())
+
     def dispute(self, pi_id: str, reason: str = "fraudulent") -> dict[str, Any]:
         """Dispute a succeeded PaymentIntent's charge; emits ``charge.dispute.created``."""
         return self.state.create_dispute(pi_id, {"reason": reason}, RequestContext())
@@ -529,6 +533,11 @@ def _configure_webhooks(app: SimulatorApp, call: _Call) -> Any:
     elif str(call.params.get("hold", "")).lower() == "false":
         app.release_events()
     return _webhook_config(app, call)
+
+
+@route("POST", "/_simulator/payment_intents/{id}/settle", NO_AUTH)
+def _settle_processing(app: SimulatorApp, call: _Call) -> Any:
+    return app.state.settle_processing(call.match["id"], call.params, call.ctx)
 
 
 @route("POST", "/_simulator/payment_intents/{id}/dispute", NO_AUTH)

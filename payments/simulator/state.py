@@ -43,6 +43,9 @@ class TestCard:
     brand: str
     last4: str
     decline_code: str | None = None  # None: the charge succeeds
+    # The charge stays pending (the PaymentIntent `processing`) until a test settles it
+    # (``settle_processing``): what a slow bank or a delayed payment method looks like.
+    processing: bool = False
 
 
 # Stripe's test PaymentMethod tokens; each use creates a fresh ``pm_...`` like Stripe does.
@@ -51,6 +54,8 @@ TEST_PAYMENT_METHODS = {
     "pm_card_mastercard": TestCard("mastercard", "4444"),
     "pm_card_chargeDeclined": TestCard("visa", "0002", "generic_decline"),
     "pm_card_chargeDeclinedInsufficientFunds": TestCard("visa", "9995", "insufficient_funds"),
+    # The simulator's own (Stripe has no card that stays processing).
+    "pm_card_processing": TestCard("visa", "0077", processing=True),
 }
 
 # Raw test card numbers accepted in ``payment_method_data[card][number]``.
@@ -67,7 +72,9 @@ DECLINE_MESSAGES = {
 }
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
-CANCELABLE = (*CONFIRMABLE, "requires_capture", "processing")
+# Stripe cancels a processing PaymentIntent only "in rare cases"; the simulator never does,
+# so a shop that cancels while the bank is still deciding sees that refusal.
+CANCELABLE = (*CONFIRMABLE, "requires_capture")
 TERMINAL = ("succeeded", "canceled")
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -364,6 +371,43 @@ class SimulatorState:
 
     # ------------------------------------------------------------ test controls
 
+    def settle_processing(self, pi_id: str, params: dict[str, Any], ctx: RequestContext) -> dict:
+        """Finish a `processing` PaymentIntent: the bank says yes (``outcome=succeeded``,
+        the default) or no (``outcome=failed``), with the events Stripe sends for each."""
+        _check_params(params, {"outcome"})
+        outcome = _enum(params, "outcome", ("succeeded", "failed")) or "succeeded"
+        with self.lock:
+            pi = self._get("payment_intent", pi_id, param="intent")
+            if pi["status"] != "processing":
+                raise unexpected_state(
+                    f"This PaymentIntent is {pi['status']}, not processing.",
+                    payment_intent=copy.deepcopy(pi),
+                )
+            charge = self._objects[pi["latest_charge"]]
+            if outcome == "succeeded":
+                charge.update(status="succeeded", paid=True, captured=True)
+                charge["amount_captured"] = charge["amount"]
+                pi.update(status="succeeded", amount_received=pi["amount"])
+                self._emit("charge.succeeded", charge, ctx)
+                self._emit("payment_intent.succeeded", pi, ctx)
+            else:
+                charge.update(status="failed", failure_code="card_declined")
+                charge["failure_message"] = DECLINE_MESSAGES["generic_decline"]
+                pi.update(
+                    status="requires_payment_method",
+                    payment_method=None,
+                    last_payment_error={
+                        "type": "card_error",
+                        "code": "card_declined",
+                        "decline_code": "generic_decline",
+                        "message": DECLINE_MESSAGES["generic_decline"],
+                        "charge": charge["id"],
+                    },
+                )
+                self._emit("charge.failed", charge, ctx)
+                self._emit("payment_intent.payment_failed", pi, ctx)
+            return copy.deepcopy(pi)
+
     def create_dispute(self, pi_id: str, params: dict[str, Any], ctx: RequestContext) -> dict:
         """Simulate the cardholder disputing the payment (``charge.dispute.created``)."""
         _check_params(params, DISPUTE_PARAMS)
@@ -503,6 +547,16 @@ class SimulatorState:
             )
         card = self._pm_cards[pm_id]
         charge = self._create_charge(pi, pm_id, card)
+        if card.processing:
+            pi.update(
+                status="processing",
+                latest_charge=charge["id"],
+                payment_method=pm_id,
+                last_payment_error=None,
+            )
+            self._emit("charge.pending", charge, ctx)
+            self._emit("payment_intent.processing", pi, ctx)
+            return
         if card.decline_code is None:
             pi.update(
                 status="succeeded",
@@ -577,8 +631,10 @@ class SimulatorState:
             },
             "receipt_email": pi["receipt_email"],
             "refunded": False,
-            "status": "succeeded" if ok else "failed",
+            "status": "pending" if card.processing else "succeeded" if ok else "failed",
         }
+        if card.processing:
+            charge.update(paid=False, captured=False, amount_captured=0)
         self._objects[charge["id"]] = charge
         return charge
 

@@ -272,3 +272,30 @@ def test_unknown_ids_routes_and_params(sim, client):
     status, _, body = raw(sim, "GET", "/v1/nothing_here", key=SECRET_KEY)
     assert status == 404
     assert body["error"]["type"] == "invalid_request_error"
+
+
+def test_a_processing_payment_cannot_be_cancelled_and_settles_either_way(sim, client):
+    paying = create_pi(client, 1500)
+    processing = client.v1.payment_intents.confirm(
+        paying.id, {"payment_method": "pm_card_processing"}
+    )
+
+    assert (processing.status, processing.amount_received) == ("processing", 0)
+    assert client.v1.charges.retrieve(processing.latest_charge).status == "pending"
+    assert sim.events[-1]["type"] == "payment_intent.processing"
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payment_intents.cancel(paying.id)
+    assert refused.value.code == "payment_intent_unexpected_state"
+
+    settled = sim.settle_processing(paying.id)
+    assert (settled["status"], settled["amount_received"]) == ("succeeded", 1500)
+    assert [e["type"] for e in sim.events[-2:]] == ["charge.succeeded", "payment_intent.succeeded"]
+
+    failing = create_pi(client, 1500)
+    client.v1.payment_intents.confirm(failing.id, {"payment_method": "pm_card_processing"})
+    path = f"/_simulator/payment_intents/{failing.id}/settle"
+    status, _, body = raw(sim, "POST", path, params={"outcome": "failed"})
+    assert status == 200
+    assert body["status"] == "requires_payment_method"
+    assert body["last_payment_error"]["code"] == "card_declined"
+    assert sim.events[-1]["type"] == "payment_intent.payment_failed"
