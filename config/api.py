@@ -21,7 +21,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import NotPermitted, ShopError
 from orders.exceptions import IdempotencyConflict, InvalidTransition
-from payments.exceptions import InvalidRefund, PaymentUnavailable
+from payments.exceptions import InvalidRefund, PaymentInProgress, PaymentUnavailable
 from shop.exceptions import InsufficientStock, InvalidCart
 
 # Business errors from the services: class -> HTTP status. The most specific class wins.
@@ -30,6 +30,7 @@ SHOP_ERROR_STATUS = {
     InvalidRefund: status.HTTP_400_BAD_REQUEST,
     InsufficientStock: status.HTTP_409_CONFLICT,
     InvalidTransition: status.HTTP_409_CONFLICT,
+    PaymentInProgress: status.HTTP_409_CONFLICT,
     IdempotencyConflict: status.HTTP_422_UNPROCESSABLE_ENTITY,
     NotPermitted: status.HTTP_403_FORBIDDEN,
     PaymentUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,

@@ -32,10 +32,11 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Often, so a lost webhook is applied long before the order would expire.
     "reconcile-payments": {
         "task": "payments.tasks.reconcile_payments",
-        "schedule": 600.0,
-        "options": {"expires": 540},
+        "schedule": 120.0,
+        "options": {"expires": 110},
     },
     "check-stock-drift": {
         "task": "orders.tasks.check_stock_drift",

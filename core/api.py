@@ -129,7 +129,10 @@ _ERROR_DESCRIPTIONS = {
     401: "No or bad credentials.",
     403: "Authenticated but not allowed.",
     404: "Not found, not yours, or a malformed id in the path.",
-    409: "Conflict with the current state (`insufficient_stock`, `invalid_transition`).",
+    409: (
+        "Conflict with the current state (`insufficient_stock`, `invalid_transition`, "
+        "`payment_in_progress`)."
+    ),
     422: "Idempotency key reused with a different request (`idempotency_conflict`).",
     429: "Too many requests; see `Retry-After`.",
     503: "The payment provider cannot be reached (`payment_unavailable`).",

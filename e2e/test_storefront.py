@@ -240,3 +240,25 @@ def test_pages_fit_a_phone_and_pass_basic_accessibility_checks(new_page, product
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
     assert page.evaluate("() => document.activeElement.textContent") == "Shop"
     assert outline == "solid"
+
+
+def test_paying_while_the_webhook_is_late_shows_the_order_paid_with_nothing_to_cancel(
+    new_page, products, stripe_sim_live
+):
+    customer = UserFactory()
+    page = new_page()
+    log_in(page, customer.email)
+    add_to_cart(page, "Brass pen", 1)
+    order = check_out(page)
+    stripe_sim_live.hold_events()  # the payment's webhook is late
+
+    pay(page, GOOD_CARD)
+
+    # Coming back from the payment, the shop asks Stripe itself: the order is paid.
+    expect(page).to_have_url(re.compile(rf"/orders/{order.pk}/$"))
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid")
+    expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
+    expect(page.get_by_role("link", name="Pay now")).to_have_count(0)
+    stripe_sim_live.release_events()
+    stripe_sim_live.wait_for_deliveries(timeout=10)
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PAID

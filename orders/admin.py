@@ -100,11 +100,17 @@ class OrderAdmin(admin.ModelAdmin):
     def _run(self, request, order, name):
         label, service = STAFF_TRANSITIONS[name]
         try:
-            service(order=order, actor=request.user)
+            order = service(order=order, actor=request.user)
         except ShopError as exc:
             self.message_user(request, f"{order}: {exc.detail}", messages.ERROR)
         else:
-            self.message_user(request, f"{order}: {label.lower()} done.", messages.SUCCESS)
+            if name == "cancel" and order.status in Order.SOLD:
+                # cancel_order found the customer's payment had gone through.
+                self.message_user(
+                    request, f"{order}: the payment went through, so it is paid.", messages.WARNING
+                )
+            else:
+                self.message_user(request, f"{order}: {label.lower()} done.", messages.SUCCESS)
 
     @admin.action(description="Mark selected orders fulfilled", permissions=["change"])
     def fulfil_selected(self, request, queryset):

@@ -125,7 +125,13 @@ class OrderCancelView(APIView):
         operation_id="orders_cancel",
         tags=["orders"],
         request=None,
-        responses={200: OrderSerializer, **error_responses(401, 404, 409)},
+        description=(
+            "Cancels the order after cancelling its PaymentIntent at Stripe. If the payment "
+            "already went through, nothing is cancelled and the answer is the paid order. "
+            "409 `payment_in_progress` while a payment is processing; 503 "
+            "`payment_unavailable` while Stripe cannot be asked."
+        ),
+        responses={200: OrderSerializer, **error_responses(401, 403, 404, 409, 503)},
     )
     def post(self, request, pk):
         order = order_for(request, pk)

@@ -1,7 +1,8 @@
-"""Transactional emails about orders: placed, paid, declined, fulfilled, refunded.
+"""Transactional emails about orders: placed, paid, declined, fulfilled, cancelled,
+expired, and one per refund (with its amount).
 
 An outbox. Services call `enqueue(order_id=..., kind=...)` inside their transaction; it
-inserts the (order, kind) OrderEmail row there, so the email exists exactly when the
+inserts the (order, kind, reference) OrderEmail row there, so the email exists exactly when the
 change committed, and a broker that is down at that moment loses nothing. The request
 itself publishes nothing (a Celery publish cost more Python than the checkout's stock
 update). Every few seconds beat runs `dispatch_due_emails`, which hands each due row to
@@ -23,7 +24,7 @@ How "at most once" holds, and the one window where it cannot:
   that records it, the row stays unsent and is sent again once its lease ends. We chose
   at-least-once for that window of milliseconds: a receipt or refund notice that never
   arrives is worse than a rare duplicate. Every copy carries the same Message-ID
-  (derived from the order and kind), so mail clients that deduplicate by Message-ID
+  (derived from the order, kind and reference), so mail clients that deduplicate by Message-ID
   show it once.
 """
 
@@ -51,7 +52,9 @@ SUBJECTS = {
     Kind.PAID: "Payment received for order {short_id}",
     Kind.DECLINED: "Your payment for order {short_id} was declined",
     Kind.FULFILLED: "Order {short_id} is on its way",
-    Kind.REFUNDED: "Order {short_id} was refunded",
+    Kind.REFUNDED: "A refund for order {short_id}",
+    Kind.CANCELLED: "Order {short_id} is cancelled",
+    Kind.EXPIRED: "Your reservation for order {short_id} has expired",
 }
 
 DISPATCH_BATCH = 500
@@ -64,19 +67,22 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
 
-def enqueue(*, order_id, kind: str) -> None:
+def enqueue(*, order_id, kind: str, reference: str = "", context: dict | None = None) -> None:
     """Put the `kind` email about the order in the outbox, in the caller's transaction.
 
-    Asking twice for one (order, kind) keeps the first row: each is sent once.
+    `reference` tells apart emails of a kind an order can get several of (each refund);
+    `context` carries what the email says beyond the order (a refund's amount). Asking
+    twice for one (order, kind, reference) keeps the first row: each is sent once.
     """
     kind = Kind(kind)
     OrderEmail.objects.bulk_create(
-        [OrderEmail(order_id=order_id, kind=kind)], ignore_conflicts=True
+        [OrderEmail(order_id=order_id, kind=kind, reference=reference, context=context or {})],
+        ignore_conflicts=True,
     )
     if settings.EMAIL_SEND_ON_COMMIT:
 
         def send_now():
-            send_order_email(order_id=order_id, kind=kind)
+            send_order_email(order_id=order_id, kind=kind, reference=reference)
 
         # `robust`: a failed send is logged (and recorded on the row); the change stands.
         # A named function, not a partial: Django logs a robust callback's failure by its
@@ -102,14 +108,17 @@ def dispatch_due_emails(*, limit: int = DISPATCH_BATCH) -> int:
                 next_attempt_at__lte=now,
             )
             .order_by("next_attempt_at")
-            .values_list("pk", "order_id", "kind")[:limit]
+            .values_list("pk", "order_id", "kind", "reference")[:limit]
         )
-        OrderEmail.objects.filter(pk__in=[pk for pk, _, _ in due]).update(
-            next_attempt_at=now + LEASE
-        )
-        for _, order_id, kind in due:
+        OrderEmail.objects.filter(pk__in=[pk for pk, *_ in due]).update(next_attempt_at=now + LEASE)
+        for _, order_id, kind, reference in due:
             transaction.on_commit(
-                partial(send_order_email_task.delay, order_id=str(order_id), kind=kind)
+                partial(
+                    send_order_email_task.delay,
+                    order_id=str(order_id),
+                    kind=kind,
+                    reference=reference,
+                )
             )
     return len(due)
 
@@ -146,8 +155,8 @@ def retry_unsent_emails(*, order_ids, actor) -> int:
     return len(unsent)
 
 
-def send_order_email(*, order_id, kind: str) -> bool:
-    """Send the `kind` email about the order unless it was sent already.
+def send_order_email(*, order_id, kind: str, reference: str = "") -> bool:
+    """Send the `kind` email about the order (of `reference`) unless it was sent already.
 
     Returns True when this call sent it, False when it had been sent, is not in the
     outbox, or another worker is sending it right now. A failed send raises after
@@ -158,13 +167,13 @@ def send_order_email(*, order_id, kind: str) -> bool:
     with transaction.atomic():
         email = (
             OrderEmail.objects.select_for_update(skip_locked=True)
-            .filter(order_id=order.pk, kind=kind)
+            .filter(order_id=order.pk, kind=kind, reference=reference)
             .first()
         )
         if email is None or email.sent_at is not None:
             return False
         try:
-            build_message(order=order, kind=kind).send()
+            build_message(order=order, kind=kind, reference=reference, extra=email.context).send()
         except Exception as exc:
             failure = exc
         else:
@@ -187,15 +196,16 @@ def send_order_email(*, order_id, kind: str) -> bool:
     raise failure
 
 
-def build_message(*, order: Order, kind: str) -> EmailMultiAlternatives:
-    """The email (plain text with an HTML alternative) of `kind` about `order`."""
+def build_message(
+    *, order: Order, kind: str, reference: str = "", extra: dict | None = None
+) -> EmailMultiAlternatives:
+    """The email (plain text with an HTML alternative) of `kind` about `order`; `extra`
+    is what its outbox row says beyond the order (a refund's amount)."""
     kind = Kind(kind)
-    # The reverse one-to-one raises a subclass of AttributeError when there is no payment.
-    payment = getattr(order, "payment", None)
     context = {
+        **(extra or {}),
         "order": order,
         "items": list(order.items.all()),
-        "payment": payment,
         "kind": kind.value,
         "order_url": f"{settings.SHOP_BASE_URL}{order.get_absolute_url()}",
         "shop_url": settings.SHOP_BASE_URL,
@@ -208,7 +218,7 @@ def build_message(*, order: Order, kind: str) -> EmailMultiAlternatives:
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[order.user.email],
-        headers={"Message-ID": f"<order-{order.pk}-{kind.value}@{domain}>"},
+        headers={"Message-ID": f"<order-{order.pk}-{kind.value}{reference}@{domain}>"},
     )
     message.attach_alternative(html, "text/html")
     return message

@@ -25,6 +25,21 @@ class OrderPlaced(Event):
 
 
 @dataclass(frozen=True)
+class OrderClosing(Event):
+    """An unpaid order is about to be cancelled (`reason` "cancel") or to expire
+    ("expire"). Published before the order is locked, outside any transaction, to
+    subscribers that run at once: they settle what they hold for the order with the
+    outside world before it ends. Payments cancels the PaymentIntent at Stripe, or, if
+    the payment already went through, applies it (the order becomes paid and is not
+    closed). A subscriber that cannot settle yet raises a ShopError (a payment still
+    processing, Stripe unreachable): a cancel then fails with it, an expiry waits.
+    """
+
+    order: Order
+    reason: str
+
+
+@dataclass(frozen=True)
 class OrderPaid(Event):
     """The payment succeeded (on time or late) and the stock left the shop."""
 

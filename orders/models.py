@@ -139,7 +139,7 @@ class OrderItem(models.Model):
 
 
 class OrderEmail(models.Model):
-    """One transactional email about an order: at most one per (order, kind).
+    """One transactional email about an order: at most one per (order, kind, reference).
 
     The outbox: services insert the row in the transaction that causes the email, so
     it exists exactly when the change committed. `orders.emails` sends it later and sets
@@ -152,13 +152,19 @@ class OrderEmail(models.Model):
         PAID = "paid", "Payment received"
         DECLINED = "declined", "Payment declined"
         FULFILLED = "fulfilled", "Order fulfilled"
-        REFUNDED = "refunded", "Order refunded"
+        REFUNDED = "refunded", "Refund"
+        CANCELLED = "cancelled", "Order cancelled"
+        EXPIRED = "expired", "Reservation expired"
 
     # The first try and 8 retries, the last about two hours after the first.
     MAX_ATTEMPTS = 9
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    # What makes an email of a kind that can repeat distinct: the refund it announces.
+    reference = models.CharField(max_length=64, blank=True, default="")
+    # What the email says beyond the order itself (a refund's amount).
+    context = models.JSONField(default=dict, blank=True)
     recipient = models.EmailField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -171,7 +177,9 @@ class OrderEmail(models.Model):
     class Meta:
         ordering = ["created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["order", "kind"], name="orderemail_unique_order_kind"),
+            models.UniqueConstraint(
+                fields=["order", "kind", "reference"], name="orderemail_unique_order_kind_ref"
+            ),
         ]
         indexes = [
             # The dispatcher's scan: only unsent rows, by due time.

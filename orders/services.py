@@ -23,10 +23,11 @@ from django_fsm import can_proceed
 from audit.actions import Action, Entity
 from audit.services import record
 from core import events
-from core.exceptions import NotPermitted
+from core.exceptions import NotPermitted, ShopError
 from orders import emails
 from orders.events import (
     OrderCancelled,
+    OrderClosing,
     OrderExpired,
     OrderFailed,
     OrderPaid,
@@ -88,61 +89,80 @@ def start_payment(*, order: Order, locked: bool = False) -> Order:
         return _run(order, order.start_payment, action=Action.ORDER_PAYMENT_STARTED)
 
 
-@transaction.atomic
 def cancel_order(*, order: Order, actor) -> Order:
-    """Cancel an unpaid order (its owner or staff) and release its reserved stock."""
-    order = lock_order(order_id=order.pk)
+    """Cancel an unpaid order (its owner or staff) and release its reserved stock.
+
+    The payment is settled first, outside any lock (OrderClosing): when it turns out the
+    customer's payment already went through, the order is paid instead and comes back
+    as such (nothing is cancelled); while a payment is still processing, or the payment
+    provider cannot be asked, the subscriber's error stops the cancel and nothing
+    changes. Raises NotPermitted and InvalidTransition too.
+    """
+    order = Order.objects.get(pk=order.pk)
     if not (actor.is_staff or actor.pk == order.user_id):
         raise NotPermitted()
     ensure_can(order, order.cancel)
-    inventory.release(
-        quantities=order_quantities(order), actor=actor, reason=f"order {order.pk} cancelled"
-    )
-    _run(order, order.cancel, action=Action.ORDER_CANCELLED, actor=actor)
-    events.publish(OrderCancelled(order=order))
+    events.publish(OrderClosing(order=order, reason="cancel"))
+    with transaction.atomic():
+        order = lock_order(order_id=order.pk)
+        if order.status in Order.SOLD:
+            return order  # the payment went through meanwhile: the customer has paid
+        ensure_can(order, order.cancel)
+        inventory.release(
+            quantities=order_quantities(order), actor=actor, reason=f"order {order.pk} cancelled"
+        )
+        _run(order, order.cancel, action=Action.ORDER_CANCELLED, actor=actor)
+        emails.enqueue(order_id=order.pk, kind=emails.Kind.CANCELLED)
+        events.publish(OrderCancelled(order=order))
     return order
 
 
 def expire_order(*, order: Order) -> bool:
     """Expire an unpaid order whose reservation has run out and release its stock.
 
-    Returns False (and changes nothing) when the order is not due or no longer
-    expirable, so racing expiry runs release stock exactly once.
+    The payment is settled first, outside any lock (OrderClosing): a payment that went
+    through makes the order paid, not expired. Returns False and changes nothing when
+    the order is not due, no longer expirable, or its payment cannot be settled yet (a
+    payment processing, Stripe unreachable: a later run tries again), so racing expiry
+    runs release stock exactly once.
     """
+    order = Order.objects.get(pk=order.pk)
+    if not _expirable(order):
+        return False
+    try:
+        events.publish(OrderClosing(order=order, reason="expire"))
+    except ShopError as exc:
+        logger.warning("Order %s not expired yet: %s", order.pk, exc.detail)
+        return False
     with transaction.atomic():
         order = lock_order(order_id=order.pk)
-        if order.expires_at > timezone.now() or not can_proceed(order.expire):
+        if not _expirable(order):
             return False
-        _expire_locked(order)
+        inventory.release(quantities=order_quantities(order), reason=f"order {order.pk} expired")
+        _run(order, order.expire, action=Action.ORDER_EXPIRED)
+        emails.enqueue(order_id=order.pk, kind=emails.Kind.EXPIRED)
+        events.publish(OrderExpired(order=order))
     return True
 
 
+def _expirable(order: Order) -> bool:
+    return order.expires_at <= timezone.now() and can_proceed(order.expire)
+
+
 def expire_due_orders(*, limit: int | None = None) -> int:
-    """Expire every unpaid order past its reservation; returns how many it expired.
+    """Expire the unpaid orders past their reservation (at most `limit`, when given),
+    the longest overdue first; returns how many it expired.
 
-    One order per transaction, picked with SKIP LOCKED, so several workers can run
-    this at once without waiting on (or expiring twice) the same order.
+    Each goes through expire_order (its payment settled, then one transaction with the
+    row locked), so several workers may run this at once: each order expires once, and
+    one whose payment cannot be settled yet is left for the next run.
     """
-    expired = 0
-    while limit is None or expired < limit:
-        with transaction.atomic():
-            order = (
-                Order.objects.select_for_update(skip_locked=True)
-                .filter(status__in=Order.HOLDING_STOCK, expires_at__lte=timezone.now())
-                .order_by("expires_at")
-                .first()
-            )
-            if order is None:
-                break
-            _expire_locked(order)
-        expired += 1
-    return expired
-
-
-def _expire_locked(order: Order) -> None:
-    inventory.release(quantities=order_quantities(order), reason=f"order {order.pk} expired")
-    _run(order, order.expire, action=Action.ORDER_EXPIRED)
-    events.publish(OrderExpired(order=order))
+    due = (
+        Order.objects.filter(status__in=Order.HOLDING_STOCK, expires_at__lte=timezone.now())
+        .order_by("expires_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(expire_order(order=Order(pk=pk)) for pk in list(due))
 
 
 @transaction.atomic
@@ -219,7 +239,6 @@ def refund_order(*, order: Order, actor=None, restock: bool = False) -> Order:
         )
         order.restocked = True
     _run(order, order.refund, action=Action.ORDER_REFUNDED, actor=actor, restocked=order.restocked)
-    emails.enqueue(order_id=order.pk, kind=emails.Kind.REFUNDED)
     events.publish(OrderRefunded(order=order))
     return order
 

@@ -32,6 +32,6 @@ def dispatch_order_emails() -> int:
 # No autoretry: a failed send is recorded on its row with the time of the next attempt,
 # and a later dispatch hands it out again.
 @shared_task(name="orders.tasks.send_order_email", acks_late=True)
-def send_order_email_task(*, order_id: str, kind: str) -> bool:
+def send_order_email_task(*, order_id: str, kind: str, reference: str = "") -> bool:
     """Send one order email handed out by dispatch_order_emails."""
-    return emails.send_order_email(order_id=order_id, kind=kind)
+    return emails.send_order_email(order_id=order_id, kind=kind, reference=reference)

@@ -85,17 +85,25 @@ def order_list(request):
 @require_GET
 def order_detail(request, pk):
     order = _own_order(request, pk)
+    payment = getattr(order, "payment", None)
+    holding = order.status in Order.HOLDING_STOCK
+    # The browser confirmed a payment (the payment page sends it here with ?confirming=1)
+    # or Stripe reports one processing: no pay or cancel button until the status settles.
+    confirming = holding and (
+        request.GET.get("confirming") == "1" or bool(payment and payment.in_flight)
+    )
     return render(
         request,
         "orders/detail.html",
         {
             "order": order,
             "items": order.items.all(),
-            "payment": getattr(order, "payment", None),
+            "payment": payment,
             "timeline": selectors.order_timeline(order=order),
-            "can_cancel": can_proceed(order.cancel),
-            "can_pay": _awaiting_payment(order),
-            "polling": order.status in Order.HOLDING_STOCK,
+            "confirming": confirming,
+            "can_cancel": can_proceed(order.cancel) and not confirming,
+            "can_pay": _awaiting_payment(order) and not confirming,
+            "polling": holding,
         },
     )
 
@@ -115,9 +123,16 @@ def order_status(request, pk):
 def order_cancel(request, pk):
     order = _own_order(request, pk)
     try:
-        cancel_order(order=order, actor=request.user)
+        order = cancel_order(order=order, actor=request.user)
     except ShopError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(request, f"Order {order.short_id} is cancelled; nothing was charged.")
+        if order.status == Order.Status.CANCELLED:
+            messages.success(request, f"Order {order.short_id} is cancelled; nothing was charged.")
+        else:
+            messages.info(
+                request,
+                f"Your payment for order {order.short_id} went through just now, so the order "
+                "is paid, not cancelled.",
+            )
     return redirect(order)

@@ -11,3 +11,11 @@ class PaymentUnavailable(ShopError):
 class InvalidRefund(ShopError):
     code = "invalid_refund"
     default_detail = "This refund is not possible."
+
+
+class PaymentInProgress(ShopError):
+    code = "payment_in_progress"
+    default_detail = (
+        "A payment for this order is being processed, so it cannot be cancelled now. "
+        "We will let you know as soon as it completes."
+    )

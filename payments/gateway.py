@@ -102,6 +102,33 @@ def cancel_payment_intent(payment_intent_id: str, *, reason: str = "abandoned") 
     )
 
 
+def cancel_or_retrieve_payment_intent(payment_intent_id: str, *, reason: str) -> dict:
+    """Cancel the PaymentIntent unless Stripe says it can no longer be cancelled (it
+    succeeded, or was cancelled already); either way return it as Stripe has it now.
+
+    Once this returns, no payment can succeed on it that the answer does not show.
+    """
+    try:
+        return cancel_payment_intent(payment_intent_id, reason=reason)
+    except stripe.InvalidRequestError as exc:
+        if exc.code != "payment_intent_unexpected_state":
+            raise
+    return retrieve_payment_intent(payment_intent_id)
+
+
+def list_payment_intents(*, created_since: int) -> list[dict]:
+    """Every PaymentIntent created at or after `created_since` (Unix time), newest first,
+    following Stripe's pages."""
+    params = {"created": {"gte": created_since}, "limit": 100}
+    intents: list[dict] = []
+    while True:
+        page = _call(_client().v1.payment_intents.list, params=params)
+        intents.extend(page["data"])
+        if not page.get("has_more") or not page["data"]:
+            return intents
+        params = {**params, "starting_after": page["data"][-1]["id"]}
+
+
 def create_refund(*, refund) -> dict:
     """Ask Stripe for a refund recorded by the shop; keyed by its id, so sent once."""
     payment = refund.payment

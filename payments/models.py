@@ -11,6 +11,7 @@ class Payment(models.Model):
         REQUIRES_PAYMENT_METHOD = "requires_payment_method", "Awaiting card"
         REQUIRES_CONFIRMATION = "requires_confirmation", "Awaiting confirmation"
         REQUIRES_ACTION = "requires_action", "Awaiting authentication"
+        REQUIRES_CAPTURE = "requires_capture", "Awaiting capture"
         PROCESSING = "processing", "Processing"
         SUCCEEDED = "succeeded", "Succeeded"
         CANCELED = "canceled", "Canceled"
@@ -46,6 +47,11 @@ class Payment(models.Model):
     @property
     def refundable(self):
         return self.amount_received - self.amount_refunded
+
+    @property
+    def in_flight(self) -> bool:
+        """Confirmed by the customer, but Stripe has not finished taking the money."""
+        return self.status in (self.Status.PROCESSING, self.Status.REQUIRES_CAPTURE)
 
 
 class Refund(models.Model):

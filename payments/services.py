@@ -12,6 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -24,7 +25,7 @@ from orders import services as order_services
 from orders.exceptions import InvalidTransition
 from orders.models import Order
 from payments import gateway
-from payments.exceptions import InvalidRefund, PaymentUnavailable
+from payments.exceptions import InvalidRefund, PaymentInProgress, PaymentUnavailable
 from payments.metrics import RECONCILIATION_FIXES
 from payments.models import Payment, Refund, WebhookEvent
 
@@ -33,6 +34,15 @@ logger = logging.getLogger(__name__)
 _CLOSED_WITHOUT_PAYMENT = (Order.Status.EXPIRED, Order.Status.CANCELLED, Order.Status.FAILED)
 _REFUNDABLE = (Order.Status.PAID, Order.Status.FULFILLED)
 _FINAL = (Payment.Status.SUCCEEDED, Payment.Status.CANCELED)
+# Cancellation reasons the shop sends when it cancels a PaymentIntent to close an order
+# itself (customer or staff cancel; expiry). Stripe echoes them back in the
+# payment_intent.canceled event, which then must not fail the order: the cancel or
+# expiry that asked for it ends the order.
+CANCELLATION_REASONS = {"cancel": "requested_by_customer", "expire": "abandoned"}
+LATE_PAYMENT_NOTE = (
+    "Your payment arrived after the reservation of your items had ended and they were "
+    "no longer available, so we refunded it in full."
+)
 
 
 # PaymentIntents
@@ -129,6 +139,50 @@ def _cancel_payment_intent(payment_intent_id: str) -> None:
     apply_payment_intent(payment_intent=intent)
 
 
+def settle_before_close(*, order: Order, reason: str) -> None:
+    """Before an unpaid order is cancelled or expires (orders.events.OrderClosing, with
+    `reason` "cancel" or "expire"): make sure no payment can still arrive for it.
+
+    Outside any lock, cancels its PaymentIntent at Stripe. If Stripe answers that the
+    payment already succeeded, the payment is applied as a webhook would (the order
+    becomes paid, and the caller does not close it). Raises PaymentInProgress while a
+    payment is processing (or was received but could not be applied: staff review it)
+    and PaymentUnavailable while Stripe cannot be reached; nothing changes then.
+    """
+    intent_id = (
+        Payment.objects.filter(order_id=order.pk)
+        .exclude(status=Payment.Status.CANCELED)
+        .values_list("stripe_payment_intent_id", flat=True)
+        .first()
+    )
+    if intent_id is None:
+        return
+    try:
+        intent = gateway.cancel_or_retrieve_payment_intent(
+            intent_id, reason=CANCELLATION_REASONS[reason]
+        )
+    except gateway.StripeError as exc:  # Stripe refused to answer about it
+        logger.warning("PaymentIntent %s could not be settled: %s", intent_id, exc)
+        raise PaymentUnavailable() from exc
+    apply_payment_intent(payment_intent=intent)
+    paid = Order.objects.filter(pk=order.pk, status__in=Order.SOLD).exists()
+    if intent["status"] != Payment.Status.CANCELED and not paid:
+        raise PaymentInProgress()
+
+
+def refresh_payment(*, order: Order) -> None:
+    """Ask Stripe about the order's PaymentIntent now and apply what it says, instead of
+    waiting for the webhook (the customer's browser just confirmed the payment).
+
+    Raises PaymentUnavailable while Stripe cannot be reached.
+    """
+    payment = Payment.objects.filter(order_id=order.pk).exclude(status__in=_FINAL).first()
+    if payment is not None:
+        apply_payment_intent(
+            payment_intent=gateway.retrieve_payment_intent(payment.stripe_payment_intent_id)
+        )
+
+
 def apply_payment_intent(*, payment_intent: dict, declined: bool = False) -> None:
     """Bring the shop in line with a PaymentIntent as Stripe reports it.
 
@@ -149,7 +203,11 @@ def apply_payment_intent(*, payment_intent: dict, declined: bool = False) -> Non
         status = payment_intent["status"]
         if status == Payment.Status.SUCCEEDED:
             _apply_success(order=order, payment=payment, intent=payment_intent)
-        elif status == Payment.Status.CANCELED and order.status in Order.HOLDING_STOCK:
+        elif (
+            status == Payment.Status.CANCELED
+            and order.status in Order.HOLDING_STOCK
+            and payment_intent.get("cancellation_reason") not in CANCELLATION_REASONS.values()
+        ):
             order_services.fail_order(
                 order=order, reason=payment_intent.get("cancellation_reason") or "canceled"
             )
@@ -160,7 +218,11 @@ def apply_payment_intent(*, payment_intent: dict, declined: bool = False) -> Non
                 entity_id=order.pk,
                 after={"reason": payment.last_error, "payment_intent": payment_intent["id"]},
             )
-            emails.enqueue(order_id=order.pk, kind=emails.Kind.DECLINED)
+            emails.enqueue(
+                order_id=order.pk,
+                kind=emails.Kind.DECLINED,
+                context={"reason": payment.last_error},
+            )
 
 
 def _order_id_for(intent: dict):
@@ -238,7 +300,11 @@ def _apply_success(*, order: Order, payment: Payment, intent: dict) -> None:
         and payment.amount_refunded == 0
         and not order_services.recover_late_payment(order=order)
     ):
-        _refund_in_full(payment=payment, reason="Paid after the order closed; the stock was gone.")
+        _refund_in_full(
+            payment=payment,
+            reason="Paid after the order closed; the stock was gone.",
+            note=LATE_PAYMENT_NOTE,
+        )
 
 
 # Refunds
@@ -277,14 +343,14 @@ def refund_payment(
     return refund
 
 
-def _refund_in_full(*, payment: Payment, reason: str) -> Refund | None:
+def _refund_in_full(*, payment: Payment, reason: str, note: str) -> Refund | None:
     """Give back everything not yet refunded (the late-payment case); system actor."""
     if payment.refundable <= 0:
         return None
-    return _record_refund(payment=payment, amount=payment.refundable, reason=reason)
+    return _record_refund(payment=payment, amount=payment.refundable, reason=reason, note=note)
 
 
-def _record_refund(*, payment, amount, actor=None, reason="", restock=False) -> Refund:
+def _record_refund(*, payment, amount, actor=None, reason="", restock=False, note="") -> Refund:
     refund = Refund.objects.create(
         payment=payment, amount=amount, reason=reason, restock=restock, created_by=actor
     )
@@ -297,8 +363,20 @@ def _record_refund(*, payment, amount, actor=None, reason="", restock=False) -> 
         actor=actor,
         after={"refund_id": refund.pk, "amount": str(amount), "reason": reason},
     )
+    _email_refund(refund=refund, note=note)
     transaction.on_commit(partial(submit_refund, refund_id=refund.pk))
     return refund
+
+
+def _email_refund(*, refund: Refund, note: str = "") -> None:
+    """Tell the customer about a refund, with its amount (one email per refund; in the
+    transaction that records it)."""
+    emails.enqueue(
+        order_id=refund.payment.order_id,
+        kind=emails.Kind.REFUNDED,
+        reference=f"refund-{refund.pk}",
+        context={"amount": str(refund.amount), "note": note},
+    )
 
 
 def submit_refund(*, refund_id) -> None:
@@ -349,6 +427,7 @@ def apply_refund(*, refund: dict) -> None:
                 entity_id=order.pk,
                 after={"refund": refund["id"], "amount": str(local.amount)},
             )
+            _email_refund(refund=local)
         if local.status in (Refund.Status.FAILED, Refund.Status.CANCELED):
             order_services.flag_for_review(
                 order=order, reason=f"Refund {refund['id']} {local.status}."
@@ -395,38 +474,90 @@ def flag_dispute(*, dispute: dict) -> None:
 # Reconciliation
 
 
-def reconcile_payments(*, older_than: timedelta = timedelta(minutes=10)) -> int:
-    """Ask Stripe about payments still pending after `older_than` and apply what it says,
-    as if the lost webhook had arrived; resend refunds Stripe never received.
+def reconcile_age() -> timedelta:
+    """How long a payment may stay open before reconciliation asks Stripe about it: five
+    minutes, or a third of RESERVATION_TTL when that is shorter, so a lost webhook is
+    caught well before the order would expire."""
+    return min(timedelta(minutes=5), settings.RESERVATION_TTL / 3)
 
-    Returns the number of orders whose status changed. Safe to run repeatedly.
+
+def reconcile_payments(*, older_than: timedelta | None = None) -> int:
+    """Bring the shop in line with Stripe where a webhook may have been lost.
+
+    - Payments still open after `older_than` (default `reconcile_age()`): unpaid orders,
+      and closed orders whose PaymentIntent was never seen to end (its cancel may have
+      failed, or it succeeded with the webhook lost): Stripe's state is applied as if
+      the webhook had arrived, and a closed order's open PaymentIntent is cancelled.
+    - Orphans: PaymentIntents Stripe made for the shop's orders in the last two
+      reservation periods that the shop never stored (the database failed between
+      creating one and recording it); each is applied (a payment on a closed order goes
+      the late-payment way) or cancelled like the others.
+    - Refunds Stripe never received are sent again.
+
+    Returns the number of orders whose status changed. Safe to run repeatedly and from
+    several workers at once (every change is applied under the order's row lock).
     """
-    cutoff = timezone.now() - older_than
-    # Unpaid orders, and closed orders whose PaymentIntent was never seen to end: its
-    # cancel may have failed, or it may have succeeded with the webhook lost.
+    cutoff = timezone.now() - (reconcile_age() if older_than is None else older_than)
     unsettled = Payment.objects.filter(
         Q(order__status__in=Order.HOLDING_STOCK)
         | Q(order__status__in=_CLOSED_WITHOUT_PAYMENT) & ~Q(status__in=_FINAL),
         created_at__lte=cutoff,
-    ).values_list("stripe_payment_intent_id", "order_id", "order__status")
+    ).values_list("stripe_payment_intent_id", flat=True)
     changed = 0
-    for intent_id, order_id, status in list(unsettled):
+    for intent_id in list(unsettled):
         try:
             intent = gateway.retrieve_payment_intent(intent_id)
-            apply_payment_intent(payment_intent=intent)
         except (PaymentUnavailable, gateway.StripeError) as exc:
             logger.warning("Reconciliation of %s failed: %s", intent_id, exc)
             continue
-        if status in _CLOSED_WITHOUT_PAYMENT and intent["status"] not in _FINAL:
-            _cancel_payment_intent(intent_id)
-        now = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
-        if now != status:
-            changed += 1
-            RECONCILIATION_FIXES.labels(action=now).inc()
+        changed += _reconcile(intent)
+    for intent in _orphans(cutoff=cutoff):
+        changed += _reconcile(intent)
     unsent = Refund.objects.filter(stripe_refund_id__isnull=True, created_at__lte=cutoff)
     for refund_id in unsent.values_list("pk", flat=True):
         submit_refund(refund_id=refund_id)
     return changed
+
+
+def _reconcile(intent: dict) -> int:
+    """Apply one PaymentIntent as Stripe has it; 1 if its order's status changed."""
+    order_id = _order_id_for(intent)
+    if order_id is None:
+        return 0
+    before = Order.objects.values_list("status", flat=True).get(pk=order_id)
+    apply_payment_intent(payment_intent=intent)
+    if before == Order.Status.CREATED and intent["status"] not in _FINAL:
+        _store_payment_intent(order_id=order_id, intent=intent)  # an orphan: payable now
+    if before in _CLOSED_WITHOUT_PAYMENT and intent["status"] not in _FINAL:
+        _cancel_payment_intent(intent["id"])
+    after = Order.objects.values_list("status", flat=True).get(pk=order_id)
+    if after == before:
+        return 0
+    RECONCILIATION_FIXES.labels(action=after).inc()
+    return 1
+
+
+def _orphans(*, cutoff) -> list[dict]:
+    """PaymentIntents with an order id in their metadata, made since two reservation
+    periods ago and before `cutoff`, that the shop has no record of."""
+    since = timezone.now() - 2 * settings.RESERVATION_TTL
+    try:
+        intents = gateway.list_payment_intents(created_since=int(since.timestamp()))
+    except (PaymentUnavailable, gateway.StripeError) as exc:
+        logger.warning("Could not list PaymentIntents to find orphans: %s", exc)
+        return []
+    intents = [
+        intent
+        for intent in intents
+        if (intent.get("metadata") or {}).get("order_id")
+        and intent["created"] <= cutoff.timestamp()
+    ]
+    known = set(
+        Payment.objects.filter(
+            stripe_payment_intent_id__in=[intent["id"] for intent in intents]
+        ).values_list("stripe_payment_intent_id", flat=True)
+    )
+    return [intent for intent in intents if intent["id"] not in known]
 
 
 # Retention

@@ -1,10 +1,10 @@
 """How payments reacts to orders (orders.events; subscribed in PaymentsConfig.ready()).
 
-Both run after the order's change has committed, so Stripe is never called while the
-order or its stock rows are locked.
+None of them calls Stripe while the order or its stock rows are locked: OrderClosing
+is published before the order is locked, the others after the change has committed.
 """
 
-from orders.events import OrderCancelled, OrderExpired, OrderPlaced
+from orders.events import OrderCancelled, OrderClosing, OrderExpired, OrderPlaced
 from payments import services
 
 
@@ -14,6 +14,13 @@ def start_payment(event: OrderPlaced) -> None:
     event.order = services.start_payment_after_checkout(order=event.order)
 
 
+def settle_payment(event: OrderClosing) -> None:
+    """Before an unpaid order is cancelled or expires: cancel its PaymentIntent, or apply
+    the payment that already went through (see services.settle_before_close)."""
+    services.settle_before_close(order=event.order, reason=event.reason)
+
+
 def cancel_payment_intent(event: OrderCancelled | OrderExpired) -> None:
-    """An unpaid order ended: its PaymentIntent must not take money any more."""
+    """An unpaid order ended: a PaymentIntent made for it meanwhile (after the order
+    was settled) must not take money any more."""
     services.cancel_open_payment_intent(order=event.order)

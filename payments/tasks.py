@@ -9,13 +9,15 @@ from payments import services
 
 
 @shared_task(name="payments.tasks.reconcile_payments")
-def reconcile_payments(older_than_seconds: int = 600) -> int:
-    """Every 10 minutes (beat): apply Stripe's state to payments pending too long.
+def reconcile_payments(older_than_seconds: int | None = None) -> int:
+    """Every 2 minutes (beat): apply Stripe's state to payments open too long (default
+    services.reconcile_age()) and to PaymentIntents the shop never stored.
 
     Idempotent (apply_payment_intent re-reads and locks the order), so an overlapping
     run on another worker only asks Stripe twice.
     """
-    return services.reconcile_payments(older_than=timedelta(seconds=older_than_seconds))
+    older_than = None if older_than_seconds is None else timedelta(seconds=older_than_seconds)
+    return services.reconcile_payments(older_than=older_than)
 
 
 @shared_task(name="payments.tasks.prune_webhook_payloads")

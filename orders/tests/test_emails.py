@@ -15,7 +15,7 @@ from orders import emails, services
 from orders.emails import Kind
 from orders.models import Order, OrderEmail
 from orders.tasks import send_order_email_task
-from orders.tests.factories import make_order
+from orders.tests.factories import make_due, make_order
 from shop.models import Inventory
 from shop.tests.concurrency import run_concurrently
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
@@ -64,20 +64,34 @@ def test_a_checkout_that_rolls_back_sends_nothing():
     assert not OrderEmail.objects.exists()
 
 
-def test_paid_fulfilled_and_refunded_each_send_their_email():
+def test_paid_and_fulfilled_each_send_their_email_and_a_refund_sends_none_here():
     order = make_order()
     staff = StaffFactory()
     with committed():
         services.start_payment(order=order)
         services.mark_paid(order=order)
         services.fulfil_order(order=order, actor=staff)
+        # The refund's own email (with its amount) comes from payments, one per refund.
         services.refund_order(order=order, actor=staff)
     assert subjects() == [
         f"Payment received for order {order.short_id}",
         f"Order {order.short_id} is on its way",
-        f"Order {order.short_id} was refunded",
     ]
-    assert kinds_sent(order) == ["fulfilled", "paid", "refunded"]
+    assert kinds_sent(order) == ["fulfilled", "paid"]
+
+
+def test_cancelling_and_expiring_send_their_email():
+    cancelled, expired = make_order(), make_order()
+    make_due(expired)
+    with committed():
+        services.cancel_order(order=cancelled, actor=cancelled.user)
+        assert services.expire_order(order=expired) is True
+    assert subjects() == [
+        f"Order {cancelled.short_id} is cancelled",
+        f"Your reservation for order {expired.short_id} has expired",
+    ]
+    assert kinds_sent(cancelled) == ["cancelled"]
+    assert kinds_sent(expired) == ["expired"]
 
 
 def test_a_late_payment_that_recovers_the_order_sends_payment_received():
@@ -139,7 +153,7 @@ def test_a_dispatched_email_is_leased_and_handed_out_again_only_when_the_lease_e
     order = make_order()
     with mock.patch.object(send_order_email_task, "delay") as delay, committed():
         assert emails.dispatch_due_emails() == 1  # the worker never gets to it
-    delay.assert_called_once_with(order_id=str(order.pk), kind="placed")
+    delay.assert_called_once_with(order_id=str(order.pk), kind="placed", reference="")
     record = OrderEmail.objects.get(order=order)
     assert record.next_attempt_at > timezone.now() + emails.LEASE - timedelta(seconds=10)
     assert emails.dispatch_due_emails() == 0

@@ -2,9 +2,11 @@
 webhooks delivered to the live server, and what the shop makes of them."""
 
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 import stripe
+from django.db import OperationalError
 
 from orders import services as order_services
 from orders.checkout import place_order
@@ -180,19 +182,33 @@ def test_a_stale_decline_delivered_after_the_success_does_not_undo_the_payment(s
 
 
 def _pay_late(sim, product, quantity):
-    """Pay at Stripe while the webhooks are held, then let the order expire first."""
-    order, payment = checkout(product, quantity=quantity)
+    """A payment the shop hears of only after the order closed.
+
+    Expiry and cancel settle the PaymentIntents the shop stored, so this needs one it
+    never stored: the database failed right after Stripe made it (an orphan). Nothing
+    then stopped the order expiring, and a payment on that PaymentIntent succeeds
+    while its webhooks are held. Returns the order and the PaymentIntent id.
+    """
+    lost = OperationalError("the connection dropped")
+    with (
+        mock.patch("payments.services._store_payment_intent", side_effect=lost),
+        pytest.raises(OperationalError),
+    ):
+        place_order(user=UserFactory(), lines=[(product.pk, quantity)])
+    order = Order.objects.get()
+    (intent,) = gateway.list_payment_intents(created_since=0)
+    assert intent["metadata"] == {"order_id": str(order.pk)}
     sim.hold_events()
-    confirm(sim, payment.stripe_payment_intent_id)
+    confirm(sim, intent["id"])
     make_due(order)
-    assert order_services.expire_due_orders() == 1  # cancelling at Stripe fails: it succeeded
+    assert order_services.expire_due_orders() == 1
     assert fresh(order.pk).status == S.EXPIRED
-    return order, payment
+    return order, intent["id"]
 
 
 def test_success_after_expiry_with_stock_left_recovers_the_order(stripe_sim_live):
     product = ProductFactory(stock=5)
-    order, payment = _pay_late(stripe_sim_live, product, quantity=2)
+    order, intent_id = _pay_late(stripe_sim_live, product, quantity=2)
     assert stock(product) == (5, 0)
 
     stripe_sim_live.release_events()
@@ -202,18 +218,19 @@ def test_success_after_expiry_with_stock_left_recovers_the_order(stripe_sim_live
     assert stock(product) == (3, 0)
     assert audit_count("order.recover_late_payment", order.pk) == 1
     assert Refund.objects.count() == 0
-    assert retrieve(stripe_sim_live, payment.stripe_payment_intent_id)["status"] == "succeeded"
+    assert retrieve(stripe_sim_live, intent_id)["status"] == "succeeded"
     assert stock_discrepancies() == []
 
 
 def test_success_after_expiry_without_stock_refunds_in_full(stripe_sim_live):
     product = ProductFactory(stock=3)
-    order, payment = _pay_late(stripe_sim_live, product, quantity=2)
+    order, intent_id = _pay_late(stripe_sim_live, product, quantity=2)
     rival, _ = checkout(product, quantity=3)  # takes the released stock (hold still active)
     assert stock(product) == (0, 3)
 
     stripe_sim_live.release_events()
     settle(stripe_sim_live)
+    payment = Payment.objects.get(order=order)
 
     assert fresh(order.pk).status == S.EXPIRED
     assert fresh(rival.pk).status == S.PAYMENT_PENDING
@@ -226,7 +243,7 @@ def test_success_after_expiry_without_stock_refunds_in_full(stripe_sim_live):
     assert refund.reason == "Paid after the order closed; the stock was gone."
     at_stripe = sdk(stripe_sim_live).v1.refunds.retrieve(refund.stripe_refund_id).to_dict()
     assert (at_stripe["amount"], at_stripe["status"]) == (2000, "succeeded")
-    assert at_stripe["payment_intent"] == payment.stripe_payment_intent_id
+    assert at_stripe["payment_intent"] == intent_id
     payment = Payment.objects.get(pk=payment.pk)
     assert payment.amount_received == payment.amount_refunded == order.total
     assert audit_count("payment.refund_requested", order.pk) == 1

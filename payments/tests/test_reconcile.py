@@ -1,19 +1,23 @@
-"""Reconciliation (lost webhooks, unsent refunds) and the two payments management commands."""
+"""Reconciliation (lost webhooks, orphan PaymentIntents, unsent refunds) and the two payments
+management commands."""
 
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
+from unittest import mock
 
 import pytest
 import stripe
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 
 from core.tests.helpers import committed
 from orders import services as order_services
+from orders.checkout import place_order
 from orders.models import Order
 from orders.tests.factories import make_due
-from payments import services, webhooks
-from payments.models import Refund, WebhookEvent
+from payments import gateway, services, webhooks
+from payments.models import Payment, Refund, WebhookEvent
 from payments.tests.helpers import (
     CLOSED_PORT_URL,
     audit_count,
@@ -25,11 +29,12 @@ from payments.tests.helpers import (
     paid_order,
     payment_of,
     post_event,
+    sdk,
     settle,
     sim_refunds,
     stock,
 )
-from shop.tests.factories import ProductFactory, StaffFactory
+from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -120,19 +125,18 @@ def test_a_refund_recorded_while_stripe_was_unreachable_is_sent_by_reconciliatio
     assert len(sim_refunds(stripe_sim, pi_id)) == 1
 
 
-def test_a_lost_success_on_an_order_that_then_expired_is_reconciled(stripe_sim):
+def test_expiry_asks_stripe_first_and_a_lost_success_makes_the_order_paid(stripe_sim):
     product = ProductFactory(stock=5)
     order = checkout(product, quantity=2)
     confirm(stripe_sim, payment_of(order).stripe_payment_intent_id)  # webhook never arrives
     make_due(order)
     with committed():
-        assert order_services.expire_due_orders() == 1
-    assert fresh(order.pk).status == S.EXPIRED
-
-    services.reconcile_payments(older_than=NOW)
+        assert order_services.expire_due_orders() == 0
 
     assert fresh(order.pk).status == S.PAID
     assert stock(product) == (3, 0)
+    assert audit_count("order.expire", order.pk) == 0
+    assert services.reconcile_payments(older_than=NOW) == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -265,3 +269,73 @@ def test_replay_unknown_ids_is_an_error(client):
 def test_replay_needs_a_selection():
     with pytest.raises(CommandError, match="Give --failed, --ids, or both"):
         call_command("replay_webhook_events")
+
+
+# --- orphans: PaymentIntents Stripe made that the shop never stored ------------------------
+
+
+def _orphan(product, quantity=1) -> tuple[Order, str]:
+    """Checkout whose PaymentIntent is made at Stripe but never stored: the database
+    connection drops right after Stripe answered. The order stays `created`."""
+    lost = OperationalError("the connection dropped")
+    with (
+        mock.patch("payments.services._store_payment_intent", side_effect=lost),
+        pytest.raises(OperationalError),
+    ):
+        place_order(user=UserFactory(), lines=[(product.pk, quantity)])
+    order = Order.objects.get()
+    assert (order.status, Payment.objects.count()) == (S.CREATED, 0)
+    (intent,) = gateway.list_payment_intents(created_since=0)
+    return order, intent["id"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_orphan_of_an_order_still_held_is_stored_and_the_order_becomes_payable(stripe_sim):
+    order, intent_id = _orphan(ProductFactory(stock=5))
+
+    assert services.reconcile_payments(older_than=NOW) == 1
+
+    assert fresh(order.pk).status == S.PAYMENT_PENDING
+    payment = payment_of(order)
+    assert payment.stripe_payment_intent_id == intent_id
+    assert payment.client_secret.startswith(f"{intent_id}_secret_")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_orphan_of_an_expired_order_is_cancelled_at_stripe(stripe_sim):
+    product = ProductFactory(stock=5)
+    order, intent_id = _orphan(product, quantity=2)
+    make_due(order)
+    assert order_services.expire_due_orders() == 1  # no stored PaymentIntent to settle
+
+    services.reconcile_payments(older_than=NOW)
+
+    at_stripe = sdk(stripe_sim).v1.payment_intents.retrieve(intent_id)
+    assert at_stripe.status == "canceled"
+    assert fresh(order.pk).status == S.EXPIRED
+    assert stock(product) == (5, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_orphan_paid_after_its_order_expired_is_recovered_by_reconciliation(stripe_sim):
+    product = ProductFactory(stock=5)
+    order, intent_id = _orphan(product, quantity=2)
+    make_due(order)
+    assert order_services.expire_due_orders() == 1
+    confirm(stripe_sim, intent_id)  # no webhook is delivered in this test
+
+    assert services.reconcile_payments(older_than=NOW) == 1
+
+    assert fresh(order.pk).status == S.PAID
+    assert stock(product) == (3, 0)
+    assert audit_count("order.recover_late_payment", order.pk) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_young_orphans_are_left_to_their_checkout(stripe_sim):
+    order, _ = _orphan(ProductFactory(stock=5))
+
+    assert services.reconcile_payments(older_than=timedelta(minutes=5)) == 0
+
+    assert fresh(order.pk).status == S.CREATED
+    assert not Payment.objects.exists()

@@ -1,4 +1,5 @@
-"""The payment page of an order (payments.views.order_pay) and the PaymentIntent a checkout
+"""The payment page of an order (payments.views.order_pay), the page the browser comes
+back to after confirming a payment (order_pay_return), and the PaymentIntent a checkout
 from the checkout page gets after its commit."""
 
 from decimal import Decimal
@@ -13,6 +14,8 @@ from orders.tests.factories import make_due, make_order
 from payments import gateway
 from payments.models import Payment
 from payments.services import apply_payment_intent, ensure_payment
+from payments.tests.helpers import checkout as checkout_order
+from payments.tests.helpers import confirm, payment_of, retrieve
 from shop import cart
 from shop.tests.factories import ProductFactory
 
@@ -113,7 +116,9 @@ def test_pay_page_uses_the_payment_element_with_real_stripe(customer_client, pen
     assert '<script src="https://js.stripe.com/v3/"></script>' in html
     assert "js/pay-stripe.js" in html
     assert f'data-secret="{pending.payment.client_secret}"' in html
-    assert f'data-return-url="http://testserver{pending.get_absolute_url()}"' in html
+    # Stripe sends the browser back to the page that asks it about the payment at once.
+    back = reverse("orders:pay-return", args=[pending.pk])
+    assert f'data-return-url="http://testserver{back}"' in html
     assert "pay-simulator.js" not in html
 
 
@@ -185,3 +190,76 @@ def test_try_again_while_stripe_is_down_says_so(customer_client, customer, setti
         response
     )
     assert Order.objects.get(pk=order.pk).status == S.CREATED
+
+
+# Back from confirming a payment (orders:pay-return)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_back_from_a_successful_payment_the_order_is_paid_without_waiting_for_the_webhook(
+    client, stripe_sim
+):
+    order = checkout_order(ProductFactory(stock=5), quantity=1)
+    confirm(stripe_sim, payment_of(order).stripe_payment_intent_id)  # no webhook is delivered
+    client.force_login(order.user)
+
+    response = client.get(reverse("orders:pay-return", args=[order.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == order.get_absolute_url()
+    assert Order.objects.get(pk=order.pk).status == S.PAID
+
+
+@pytest.mark.django_db(transaction=True)
+def test_back_from_a_processing_payment_the_order_page_shows_confirming_without_buttons(
+    client, stripe_sim
+):
+    order = checkout_order(ProductFactory(stock=5), quantity=1)
+    confirm(stripe_sim, payment_of(order).stripe_payment_intent_id, "pm_card_processing")
+    client.force_login(order.user)
+
+    response = client.get(reverse("orders:pay-return", args=[order.pk]), follow=True)
+
+    assert response.redirect_chain == [(f"{order.get_absolute_url()}?confirming=1", 302)]
+    html = response.content.decode()
+    assert 'data-testid="confirming"' in html
+    assert reverse("orders:pay", args=[order.pk]) not in html
+    assert reverse("orders:cancel", args=[order.pk]) not in html
+    # Reloaded without the marker, the processing payment still keeps the buttons away.
+    again = client.get(order.get_absolute_url()).content.decode()
+    assert 'data-testid="confirming"' in again
+    assert reverse("orders:cancel", args=[order.pk]) not in again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_pay_page_of_a_payment_being_confirmed_sends_the_customer_to_the_order(
+    client, stripe_sim
+):
+    order = checkout_order(ProductFactory(stock=5), quantity=1)
+    confirm(stripe_sim, payment_of(order).stripe_payment_intent_id, "pm_card_processing")
+    apply_payment_intent(
+        payment_intent=retrieve(stripe_sim, payment_of(order).stripe_payment_intent_id)
+    )
+    client.force_login(order.user)
+
+    response = client.get(reverse("orders:pay", args=[order.pk]))
+
+    assert response["Location"] == f"{order.get_absolute_url()}?confirming=1"
+
+
+def test_back_while_stripe_is_unreachable_the_order_page_shows_confirming(
+    customer_client, customer
+):
+    order = make_order(user=customer)  # Stripe is unreachable in these tests
+
+    response = customer_client.get(reverse("orders:pay-return", args=[order.pk]))
+
+    assert response["Location"] == f"{order.get_absolute_url()}?confirming=1"
+
+
+def test_back_to_someone_elses_order_is_404(customer_client):
+    order = make_order()
+
+    response = customer_client.get(reverse("orders:pay-return", args=[order.pk]))
+
+    assert response.status_code == 404

@@ -12,10 +12,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--older-than",
             type=int,
-            default=600,
-            help="Only payments created at least this many seconds ago (default 600).",
+            default=None,
+            help="Only payments created at least this many seconds ago "
+            "(default: 300, or a third of RESERVATION_TTL when that is shorter).",
         )
 
     def handle(self, *args, older_than, **options):
-        changed = reconcile_payments(older_than=timedelta(seconds=older_than))
+        age = timedelta(seconds=older_than) if older_than is not None else None
+        changed = reconcile_payments(older_than=age)
         self.stdout.write(f"Reconciled payments; {changed} order(s) changed.")
