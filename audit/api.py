@@ -2,15 +2,14 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
-from rest_framework.permissions import IsAdminUser
 
 from audit.selectors import audit_events
 from audit.serializers import AuditEventSerializer, AuditFilterSerializer
-from core.api import error_responses
+from core.api import StaffWithPermission, error_responses
 
 
 class AuditEventListView(generics.ListAPIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [StaffWithPermission("audit.view_auditevent")]
     serializer_class = AuditEventSerializer
 
     def get_queryset(self):

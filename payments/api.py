@@ -3,10 +3,10 @@ with the order object (orders.api's look-up and answer: 404 for anyone else's or
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from core.api import error_responses
+from core.api import StaffWithPermission, error_responses
 from orders.api import order_for, order_response
 from orders.serializers import OrderSerializer
 from payments import services
@@ -31,7 +31,7 @@ class OrderPayView(APIView):
 
 
 class OrderRefundView(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [StaffWithPermission("payments.add_refund")]
 
     @extend_schema(
         operation_id="orders_refund",

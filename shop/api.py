@@ -14,7 +14,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from core.api import EMPTY_RESPONSE, AuthThrottle, error_responses
+from core.api import EMPTY_RESPONSE, AuthThrottle, StaffWithPermission, error_responses
 from shop import cart, inventory, selectors, services
 from shop.models import Inventory
 from shop.serializers import (
@@ -138,7 +138,7 @@ class ProductListCreateView(generics.ListAPIView):
 
     def get_permissions(self):
         if self.request.method == "POST":
-            return [IsAdminUser()]
+            return [StaffWithPermission("shop.add_product")]
         return [AllowAny()]
 
     def get_queryset(self):
@@ -181,7 +181,7 @@ def _product_data(request, pk) -> dict:
 class ProductDetailView(APIView):
     def get_permissions(self):
         if self.request.method == "PATCH":
-            return [IsAdminUser()]
+            return [StaffWithPermission("shop.change_product")]
         return [AllowAny()]
 
     def get_product(self, pk):
@@ -231,7 +231,7 @@ class InventoryListView(generics.ListAPIView):
 
 
 class InventoryAdjustView(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [StaffWithPermission("shop.change_inventory")]
 
     @extend_schema(
         operation_id="inventory_adjust",

@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 
 from core.tests.helpers import client_for
 from orders.tests.factories import make_order
+from shop.tests.clients import STAFF_PERMISSIONS
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
 MAX_EXAMPLES = 8
@@ -108,7 +109,8 @@ def fuzz_world(db, stripe_sim, settings):
     customer = UserFactory()
     product = ProductFactory(stock=1000)
     order = make_order(user=customer, lines=[(product.pk, 1)])
-    yield {"customer": customer, "staff": StaffFactory(), "product": product, "order": order}
+    staff = StaffFactory(permissions=STAFF_PERMISSIONS)  # past the permission checks
+    yield {"customer": customer, "staff": staff, "product": product, "order": order}
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

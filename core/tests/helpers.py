@@ -33,6 +33,19 @@ def committed():
     return TestCase.captureOnCommitCallbacks(execute=True)
 
 
+def grant(user, *permissions: str):
+    """Give `user` the model permissions named "app_label.codename"; returns the user, fresh
+    from the database (has_perm caches what it read)."""
+    from django.contrib.auth.models import Permission
+
+    for name in permissions:
+        app_label, codename = name.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return type(user).objects.get(pk=user.pk)
+
+
 def make_user(*, is_staff: bool = False, is_superuser: bool = False, email: str | None = None):
     """A saved user of AUTH_USER_MODEL, for tests of apps below the one that defines it
     (the apps above use its factories)."""

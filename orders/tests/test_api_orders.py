@@ -9,7 +9,7 @@ from core.tests.helpers import api, client_for
 from orders.models import Order
 from orders.tests.factories import make_order
 from shop.models import Inventory
-from shop.tests.clients import ANON, OTHER, OWNER, STAFF, client_as
+from shop.tests.clients import ANON, OTHER, OWNER, STAFF, VIEWER, client_as
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +78,7 @@ def test_matrix_retrieve(who, expected):
         (OWNER, 200, S.CANCELLED),
         (OTHER, 404, S.CREATED),
         (STAFF, 200, S.CANCELLED),
+        (VIEWER, 403, S.CREATED),
     ],
 )
 def test_matrix_cancel(who, expected, status):
@@ -86,6 +87,8 @@ def test_matrix_cancel(who, expected, status):
     order = make_order(user=owner, lines=[(product.pk, 2)])
     response = client_as(who, owner).post(api(f"orders/{order.pk}/cancel"))
     assert response.status_code == expected
+    if expected == 403:
+        assert response.json()["code"] == "permission_denied"
     order.refresh_from_db()
     assert order.status == status
     assert _stock(product) == ((5, 0) if status == S.CANCELLED else (3, 2))
@@ -103,21 +106,37 @@ def test_cancel_a_paid_order_is_409_invalid_transition():
 
 @pytest.mark.parametrize(
     ("who", "expected", "status"),
-    [(ANON, 401, S.PAID), (OWNER, 403, S.PAID), (OTHER, 403, S.PAID), (STAFF, 200, S.FULFILLED)],
+    [
+        (ANON, 401, S.PAID),
+        (OWNER, 403, S.PAID),
+        (OTHER, 403, S.PAID),
+        (STAFF, 200, S.FULFILLED),
+        (VIEWER, 403, S.PAID),
+    ],
 )
 def test_matrix_fulfil(who, expected, status):
     owner = UserFactory()
     order = make_order(user=owner, status=S.PAID)
     response = client_as(who, owner).post(api(f"orders/{order.pk}/fulfil"))
     assert response.status_code == expected
+    if expected == 403:
+        assert response.json()["code"] == "permission_denied"
     if expected == 200:
         assert response.json()["status"] == "fulfilled"
     order.refresh_from_db()
     assert order.status == status
 
 
+def test_staff_cancel_their_own_order_without_the_permission():
+    staff = StaffFactory(permissions=["orders.view_order"])
+    order = make_order(user=staff)
+    response = client_for(staff).post(api(f"orders/{order.pk}/cancel"))
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+
+
 def test_fulfil_an_unpaid_order_is_409_and_an_unknown_one_404():
-    staff = client_for(StaffFactory())
+    staff = client_for(StaffFactory(permissions=["orders.change_order"]))
     order = make_order()
     response = staff.post(api(f"orders/{order.pk}/fulfil"))
     assert response.status_code == 409

@@ -32,7 +32,7 @@ def test_register_checkout_pay_with_stripe_sdk_fulfil_and_refund(
     cache.clear()
     base = f"{live_server.url}/api/v1"
     product = ProductFactory(price=Decimal("30.00"), stock=5)
-    staff = StaffFactory()
+    staff = StaffFactory(permissions=["orders.change_order", "payments.add_refund"])
     http = requests.Session()
 
     # Register: the answer carries the tokens.

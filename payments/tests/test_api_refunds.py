@@ -11,11 +11,16 @@ from orders.models import Order
 from orders.tests.factories import make_order
 from payments.models import Refund
 from payments.tests.helpers import with_payment
-from shop.tests.clients import ANON, OTHER, OWNER, STAFF, client_as
+from shop.tests.clients import ANON, OTHER, OWNER, STAFF, VIEWER, client_as
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 S = Order.Status
+
+
+def refunder():
+    """Staff who may refund (payments.add_refund) and nothing else."""
+    return StaffFactory(permissions=["payments.add_refund"])
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +31,7 @@ def _fresh_throttles():
 
 
 @pytest.mark.parametrize(
-    ("who", "expected"), [(ANON, 401), (OWNER, 403), (OTHER, 403), (STAFF, 200)]
+    ("who", "expected"), [(ANON, 401), (OWNER, 403), (OTHER, 403), (STAFF, 200), (VIEWER, 403)]
 )
 def test_matrix_refund(who, expected):
     owner = UserFactory()
@@ -34,6 +39,8 @@ def test_matrix_refund(who, expected):
     with_payment(order)
     response = client_as(who, owner).post(api(f"orders/{order.pk}/refund"), {}, format="json")
     assert response.status_code == expected
+    if expected == 403:
+        assert response.json()["code"] == "permission_denied"
     order.refresh_from_db()
     assert order.status == (S.REFUNDED if expected == 200 else S.PAID)
     assert Refund.objects.count() == (1 if expected == 200 else 0)
@@ -42,7 +49,7 @@ def test_matrix_refund(who, expected):
 def test_partial_then_full_refund():
     order = make_order(lines=[(ProductFactory(price=Decimal("30.00")).pk, 1)], status=S.PAID)
     payment = with_payment(order)
-    staff = client_for(StaffFactory())
+    staff = client_for(refunder())
     part = staff.post(api(f"orders/{order.pk}/refund"), {"amount": "10.00"}, format="json")
     assert part.status_code == 200
     assert part.json()["status"] == "paid"
@@ -72,9 +79,7 @@ def test_partial_then_full_refund():
 def test_refund_validation(payload, field):
     order = make_order(status=S.PAID)
     with_payment(order)
-    response = client_for(StaffFactory()).post(
-        api(f"orders/{order.pk}/refund"), payload, format="json"
-    )
+    response = client_for(refunder()).post(api(f"orders/{order.pk}/refund"), payload, format="json")
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert not Refund.objects.exists()
@@ -82,6 +87,6 @@ def test_refund_validation(payload, field):
 
 def test_refund_of_an_unpaid_order_is_409():
     order = make_order()
-    response = client_for(StaffFactory()).post(api(f"orders/{order.pk}/refund"), {}, format="json")
+    response = client_for(refunder()).post(api(f"orders/{order.pk}/refund"), {}, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"

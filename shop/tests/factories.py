@@ -3,6 +3,7 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
+from core.tests.helpers import grant
 from shop.models import Inventory, Product, User
 
 
@@ -21,8 +22,16 @@ class UserFactory(DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
+    """A member of staff; `permissions=["shop.add_product", ...]` are the model permissions
+    they hold (none by default: is_staff alone opens the admin, not its changes)."""
+
     email = factory.Sequence(lambda n: f"staff{n}@example.com")
     is_staff = True
+
+    @factory.post_generation
+    def permissions(obj, create, extracted, **kwargs):
+        if create and extracted:
+            grant(obj, *extracted)
 
 
 class ProductFactory(DjangoModelFactory):

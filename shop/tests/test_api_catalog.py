@@ -94,7 +94,7 @@ def test_product_detail_and_404s():
 
 
 def test_staff_create_product_with_initial_stock():
-    staff = StaffFactory()
+    staff = StaffFactory(permissions=["shop.add_product"])
     response = client_for(staff).post(api("products"), NEW, format="json")
     assert response.status_code == 201
     product = Product.objects.get(sku="NEW-1")
@@ -132,7 +132,9 @@ def test_create_product_permissions():
     ],
 )
 def test_create_product_rejects_invalid_and_unknown_fields(payload, field):
-    response = client_for(StaffFactory()).post(api("products"), payload, format="json")
+    response = client_for(StaffFactory(permissions=["shop.add_product"])).post(
+        api("products"), payload, format="json"
+    )
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert not Product.objects.exists()
@@ -140,14 +142,16 @@ def test_create_product_rejects_invalid_and_unknown_fields(payload, field):
 
 def test_create_product_rejects_a_duplicate_sku():
     ProductFactory(sku="NEW-1")
-    response = client_for(StaffFactory()).post(api("products"), NEW, format="json")
+    response = client_for(StaffFactory(permissions=["shop.add_product"])).post(
+        api("products"), NEW, format="json"
+    )
     assert response.status_code == 400
     assert "sku" in response.json()["errors"]
 
 
 def test_staff_patch_product():
     product = ProductFactory(price=Decimal("10.00"))
-    staff = client_for(StaffFactory())
+    staff = client_for(StaffFactory(permissions=["shop.change_product"]))
     response = staff.patch(
         api(f"products/{product.pk}"), {"price": "12.50", "name": "Renamed"}, format="json"
     )
@@ -165,7 +169,7 @@ def test_patch_product_permissions_and_read_only_fields():
     url = api(f"products/{product.pk}")
     assert APIClient().patch(url, {"price": "1.00"}, format="json").status_code == 401
     assert client_for(UserFactory()).patch(url, {"price": "1.00"}, format="json").status_code == 403
-    staff = client_for(StaffFactory())
+    staff = client_for(StaffFactory(permissions=["shop.change_product"]))
     for field, value in [("available", 999), ("sku", "CHANGED"), ("currency", "eur")]:
         response = staff.patch(url, {field: value}, format="json")
         assert response.status_code == 400
@@ -207,7 +211,7 @@ def test_inventory_list_query_count_is_flat(django_assert_max_num_queries):
 
 def test_adjust_stock():
     product = ProductFactory(stock=5)
-    staff_user = StaffFactory()
+    staff_user = StaffFactory(permissions=["shop.change_inventory"])
     url = api(f"inventory/{product.pk}/adjust")
     response = client_for(staff_user).post(url, {"delta": -2, "reason": "broken"}, format="json")
     assert response.status_code == 200
@@ -225,7 +229,9 @@ def test_adjust_stock():
 def test_adjust_below_zero_is_409_insufficient_stock():
     product = ProductFactory(stock=2)
     url = api(f"inventory/{product.pk}/adjust")
-    response = client_for(StaffFactory()).post(url, {"delta": -3, "reason": "x"}, format="json")
+    response = client_for(StaffFactory(permissions=["shop.change_inventory"])).post(
+        url, {"delta": -3, "reason": "x"}, format="json"
+    )
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "insufficient_stock"
@@ -237,7 +243,7 @@ def test_adjust_below_zero_is_409_insufficient_stock():
 def test_adjust_validation_and_permissions():
     product = ProductFactory(stock=2)
     url = api(f"inventory/{product.pk}/adjust")
-    staff = client_for(StaffFactory())
+    staff = client_for(StaffFactory(permissions=["shop.change_inventory"]))
     for payload, field in [
         ({"delta": 0, "reason": "x"}, "delta"),
         ({"delta": 1}, "reason"),
