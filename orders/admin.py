@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
@@ -81,7 +82,18 @@ class OrderAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Every field is read-only: an order changes only through its transitions (the
+        # buttons, the actions). The change permission is for those; saving the form is not
+        # a way to change an order, so it is refused rather than "saved" unchanged.
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context.update(
+            show_save=False, show_save_and_continue=False, show_save_and_add_another=False
+        )
         if obj is not None:
             context["staff_transitions"] = [
                 (name, label)

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
-from core.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline
+from core.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline, requires_permission
 from core.exceptions import ShopError
 from payments.models import Payment, Refund, WebhookEvent
 from payments.services import refund_payment
@@ -49,7 +49,12 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ["refund"]
     exclude = ["client_secret"]
 
-    @admin.action(description="Refund selected payments (amount and restock below)")
+    # The same permission as POST orders/{id}/refund (API.md "Staff permissions").
+    has_refund_permission = requires_permission("payments.add_refund")
+
+    @admin.action(
+        description="Refund selected payments (amount and restock below)", permissions=["refund"]
+    )
     def refund(self, request, queryset):
         raw = request.POST.get("amount", "").strip()
         try:
@@ -78,7 +83,12 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["stripe_event_id"]
     actions = ["replay"]
 
-    @admin.action(description="Process selected events again")
+    # Replaying re-processes the stored event: it changes the event (status, attempts) and,
+    # through it, orders and payments. The model's own change permission says who may;
+    # nobody changes an event any other way (ReadOnlyAdminMixin).
+    has_replay_permission = requires_permission("payments.change_webhookevent")
+
+    @admin.action(description="Process selected events again", permissions=["replay"])
     def replay(self, request, queryset):
         for event in queryset:
             try:

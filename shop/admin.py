@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from core.admin import ReadOnlyStackedInline
+from core.admin import ReadOnlyStackedInline, requires_permission
 from core.exceptions import ShopError
 from shop import inventory
 from shop.models import Inventory, Product, User
@@ -90,7 +90,12 @@ class ProductAdmin(admin.ModelAdmin):
             )
             obj.pk = created.pk
 
-    @admin.action(description="Restock selected products by the quantity given")
+    # Stock is Inventory's: the same permission as POST inventory/{id}/adjust.
+    has_restock_permission = requires_permission("shop.change_inventory")
+
+    @admin.action(
+        description="Restock selected products by the quantity given", permissions=["restock"]
+    )
     def restock(self, request, queryset):
         quantity = request.POST.get("quantity")
         if not quantity or not quantity.isdigit() or int(quantity) < 1:

@@ -4,6 +4,7 @@ and nothing is added, deleted or edited directly."""
 import pytest
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from orders.emails import send_order_email
 from orders.models import Order, OrderEmail
 from orders.tests.factories import make_order
@@ -194,7 +195,36 @@ def test_saving_the_change_form_cannot_change_the_status(staff_client, product):
         },
     )
 
-    assert response.status_code == 302
+    # Refused outright (issue 13): saving would rewrite the whole row outside the order lock.
+    assert response.status_code == 403
     stored = Order.objects.get(pk=order.pk)
-    assert (stored.status, stored.total) == (S.PAID, order.total)
+    assert (stored.status, stored.total, stored.updated_at) == (
+        S.PAID,
+        order.total,
+        order.updated_at,
+    )
+
+
+def test_change_page_shows_the_transitions_but_no_save_buttons(staff_client, product):
+    order = make_order(lines=[(product.pk, 1)], status=S.PAID)
+
+    page = staff_client.get(change_url(order)).content.decode()
+
+    assert f'action="{transition_url(order, "fulfil")}"' in page
+    for button in ('name="_save"', 'name="_continue"', 'name="_addanother"'):
+        assert button not in page
+
+
+def test_a_read_only_admin_page_shows_no_save_buttons(staff_client, product):
+    # ReadOnlyAdminMixin (here the order's lines and emails inline, and e.g. the audit log).
+    order = make_order(lines=[(product.pk, 1)], status=S.PAID)
+    event = AuditEvent.objects.filter(entity_id=str(order.pk)).first()
+
+    page = staff_client.get(
+        reverse("admin:audit_auditevent_change", args=[event.pk])
+    ).content.decode()
+
+    assert event.action in page
+    for button in ('name="_save"', 'name="_continue"', 'name="_addanother"'):
+        assert button not in page
     assert stock(product) == (9, 0)

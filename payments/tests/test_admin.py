@@ -25,7 +25,7 @@ from payments.tests.helpers import (
     stock,
 )
 from shop.models import User
-from shop.tests.factories import ProductFactory
+from shop.tests.factories import ProductFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +74,27 @@ def test_refund_action_with_an_amount_records_and_sends_a_refund(staff_client, s
     ]
     assert payment_of(order).amount_refunded == Decimal("12.50")
     assert fresh(order.pk).status == S.PAID
+
+
+def test_refund_action_needs_the_refund_permission(client, stripe_sim):
+    # Issue 13: a member who could only view payments refunded 18.00 and restocked.
+    product = ProductFactory(stock=5, price=Decimal("18.00"))
+    order = paid_order(stripe_sim, product, quantity=1)
+    payment = payment_of(order)
+    viewer = StaffFactory(permissions=["payments.view_payment", "payments.view_refund"])
+    client.force_login(viewer)
+
+    response = _run_action(client, PAYMENTS, "refund", [payment.pk], amount="", restock="on")
+
+    assert response.status_code == 200
+    assert response.context["action_form"] is None  # no action offered, none run
+    assert not Refund.objects.exists()
+    assert sim_refunds(stripe_sim, payment.stripe_payment_intent_id) == []
+    assert (fresh(order.pk).status, stock(product)) == (S.PAID, (4, 0))
+
+    client.force_login(StaffFactory(permissions=["payments.view_payment", "payments.add_refund"]))
+    _run_action(client, PAYMENTS, "refund", [payment.pk], amount="", restock="on")
+    assert (fresh(order.pk).status, stock(product)) == (S.REFUNDED, (5, 0))
 
 
 def test_refund_action_without_an_amount_refunds_the_rest_and_can_restock(staff_client, stripe_sim):
@@ -162,6 +183,31 @@ def test_webhook_event_replay_action_reprocesses(staff_client, monkeypatch):
     assert WebhookEvent.objects.get().attempts == 3
     assert audit_count("order.mark_paid", order.pk) == 1
     assert stock(product) == (4, 0)
+
+
+def test_webhook_event_replay_needs_the_change_permission(staff_client, client, monkeypatch):
+    product = ProductFactory(stock=5)
+    order = make_order(lines=[(product.pk, 1)], status=S.PAYMENT_PENDING)
+    event = make_event("payment_intent.succeeded", intent_dict(order))
+    with monkeypatch.context() as patch:
+        patch.setitem(webhooks.HANDLERS, "payment_intent.succeeded", lambda obj, event_type: 1 / 0)
+        post_event(staff_client, event)
+    stored = WebhookEvent.objects.get()
+    client.force_login(StaffFactory(permissions=["payments.view_webhookevent"]))
+
+    response = _run_action(client, EVENTS, "replay", [stored.pk])
+
+    assert response.context["action_form"] is None  # no action offered, none run
+    stored = WebhookEvent.objects.get()
+    assert (stored.status, stored.attempts) == (WebhookEvent.Status.FAILED, 1)
+    assert fresh(order.pk).status == S.PAYMENT_PENDING
+
+    client.force_login(
+        StaffFactory(permissions=["payments.view_webhookevent", "payments.change_webhookevent"])
+    )
+    _run_action(client, EVENTS, "replay", [stored.pk])
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
+    assert fresh(order.pk).status == S.PAID
 
 
 def test_webhook_event_replay_action_reports_a_failure(staff_client, monkeypatch):

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from shop.models import Inventory, Product
-from shop.tests.factories import ProductFactory, UserFactory
+from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -222,6 +222,23 @@ def test_restock_action_adds_stock_audited_with_the_staff_member(staff_client, s
     assert {e.actor for e in events} == {superuser}
     assert {e.after["reason"] for e in events} == {"restock from admin"}
     assert f"{a}: 5 unit(s) added." in messages_of(response)
+
+
+def test_restock_needs_the_inventory_change_permission(client):
+    # Issue 13: a member who may view (even change) products could restock them.
+    product = ProductFactory(stock=3)
+    client.force_login(StaffFactory(permissions=["shop.view_product", "shop.change_product"]))
+
+    response = run_restock(client, [product], "5")
+
+    assert response.status_code == 200
+    assert response.context["action_form"] is None  # no action offered, none run
+    assert counters(product) == (3, 0, 3)
+    assert not AuditEvent.objects.exists()
+
+    client.force_login(StaffFactory(permissions=["shop.view_product", "shop.change_inventory"]))
+    run_restock(client, [product], "5")
+    assert counters(product) == (8, 0, 8)
 
 
 @pytest.mark.parametrize("quantity", ["", "0", "-3", "abc"])
