@@ -1,3 +1,5 @@
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -21,6 +23,18 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+# django-axes' sign-in failures (config.security), with its one action given the permission
+# it needs: it deletes attempts, so the delete permission.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    @admin.action(description="Clean up expired attempts", permissions=["delete"])
+    def cleanup_expired_attempts(self, request, queryset):
+        super().cleanup_expired_attempts(request, queryset)
 
 
 class InventoryInline(ReadOnlyStackedInline):
