@@ -2,9 +2,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.urls import reverse
+
+
+def login_key(email: str) -> str:
+    """An address as sign-in compares it: letter case does not matter (User's unique
+    Lower("email")), so "Ann@Example.com" and "ann@example.com" are one account, and one
+    account to the brute-force limits (config.security)."""
+    return email.strip().lower()
 
 
 class UserManager(BaseUserManager):
@@ -28,9 +38,19 @@ class UserManager(BaseUserManager):
         extra_fields.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra_fields)
 
+    def get_by_natural_key(self, username):
+        # Every sign-in (the pages, the admin, the API token) and createsuperuser look the
+        # account up here: whatever the letter case, the unique Lower("email") finds one.
+        return self.alias(email_lower=Lower("email")).get(email_lower=Lower(Value(username)))
+
 
 class User(AbstractUser):
-    """A customer or, with is_staff, a member of staff. Logs in with the email address."""
+    """A customer or, with is_staff, a member of staff. Logs in with the email address.
+
+    The address is stored as typed, with its domain in lower case (normalize_email): the
+    local part is the owner's to spell. It is unique whatever the letter case, and sign-in
+    ignores the case.
+    """
 
     username = None
     email = models.EmailField("email address", unique=True)
@@ -40,8 +60,33 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
 
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="shop_user_email_ci_unique",
+                violation_error_code="email_taken",
+                violation_error_message="A user with this email address already exists.",
+            ),
+        ]
+
     def __str__(self):
         return self.email
+
+    def validate_constraints(self, exclude=None):
+        # The address taken in another letter case is the email field's error, as an exact
+        # duplicate is (unique=True): forms show it under the field.
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            errors = error.error_dict
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            taken = [e for e in general if e.code == "email_taken"]
+            if taken:
+                errors.setdefault("email", []).extend(taken)
+            if general := [e for e in general if e.code != "email_taken"]:
+                errors[NON_FIELD_ERRORS] = general
+            raise ValidationError(errors) from None
 
 
 class Product(models.Model):

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from shop.models import Inventory, Product
+from shop.models import Inventory, Product, User
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +41,35 @@ def test_superuser_logs_in_with_email_and_password(client, superuser):
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+def test_admin_login_ignores_the_letter_case_of_the_email(client):
+    User.objects.create_superuser(email="Boss@Example.com", password=PASSWORD)
+
+    response = client.post(
+        reverse("admin:login") + "?next=/admin/",
+        {"username": "BOSS@example.COM", "password": PASSWORD, "next": "/admin/"},
+    )
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_adding_a_user_whose_email_differs_only_in_case_is_refused(staff_client):
+    UserFactory(email="ann@example.com")
+
+    response = staff_client.post(
+        reverse("admin:shop_user_add"),
+        {
+            "email": "Ann@Example.com",
+            "password1": "a-long-passphrase",
+            "password2": "a-long-passphrase",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "A user with this email address already exists." in response.content.decode()
+    assert User.objects.filter(email__iexact="ann@example.com").count() == 1
 
 
 def test_wrong_password_stays_on_the_login_page(client, superuser):

@@ -109,6 +109,13 @@ def test_token_with_bad_credentials_is_401():
     assert _login(APIClient(), "nobody@example.com").status_code == 401
 
 
+def test_token_ignores_the_letter_case_of_the_email():
+    user = User.objects.create_user(email="Ann@example.com", password=PASSWORD)
+    response = _login(APIClient(), "ANN@example.COM")
+    assert response.status_code == 200
+    assert AccessToken(response.json()["access"])["user_id"] == str(user.pk)
+
+
 def test_access_token_lifetime_is_between_5_and_15_minutes(settings):
     lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
     assert timedelta(minutes=5) <= lifetime <= timedelta(minutes=15)

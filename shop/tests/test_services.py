@@ -55,6 +55,20 @@ def test_a_weak_password_is_refused_and_nothing_is_created():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_sign_ups_racing_for_one_address_in_different_letter_cases_make_one_account():
+    # The check before the insert cannot see a rival's uncommitted row: the database's
+    # unique Lower("email") decides (issue 13).
+    emails = ["Race@example.com", "race@example.com", "RACE@example.com", "rAcE@example.com"]
+    outcomes = run_concurrently(
+        *[lambda email=email: register_customer(email=email, password=PASSWORD) for email in emails]
+    )
+
+    assert sorted(kind for kind, _ in outcomes) == ["error", "error", "error", "ok"]
+    assert User.objects.filter(email__iexact="race@example.com").count() == 1
+    assert _registrations().count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_two_sign_ups_racing_for_one_address_make_one_account():
     outcomes = run_concurrently(
         *[lambda: register_customer(email="race@example.com", password=PASSWORD)] * 4

@@ -53,7 +53,8 @@ def test_register_shows_field_errors(client, customer):
 
     form = response.context["form"]
     assert response.status_code == 200
-    assert form.errors["email"] == ["User with this Email address already exists."]
+    # One wording for a taken address, whatever its case (the unique Lower("email")).
+    assert form.errors["email"] == ["A user with this email address already exists."]
     assert form.errors["password2"] == [form.error_messages["password_mismatch"]]
     assert 'aria-invalid="true"' in response.content.decode()
 
@@ -160,3 +161,12 @@ def test_error_pages_render_in_the_shop_style_without_a_request():
 
     assert "Something went wrong" in html
     assert "css/shop.css" in html
+
+
+def test_login_ignores_the_letter_case_of_the_email(client):
+    user = get_user_model().objects.create_user(email="Ann@example.com", password=PASSWORD)
+
+    response = client.post(reverse("login"), {"username": "aNN@EXAMPLE.com", "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert str(client.session["_auth_user_id"]) == str(user.pk)
