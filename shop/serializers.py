@@ -7,6 +7,7 @@ are a 400. Output serializers are read-only views of models and service results.
 from decimal import Decimal
 
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import (
     TokenObtainPairSerializer,
     TokenRefreshSerializer,
@@ -50,6 +51,16 @@ class LoginSerializer(RejectUnknownFieldsMixin, TokenObtainPairSerializer):
 
 class RefreshSerializer(RejectUnknownFieldsMixin, TokenRefreshSerializer):
     """simplejwt's refresh (rotating, blacklisting the used token), rejecting unknown fields."""
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist:
+            # The account was deleted after the token was issued: no account, as for an
+            # inactive one (simplejwt looks the user up without expecting it gone).
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from None
 
 
 class LogoutSerializer(StrictSerializer):

@@ -142,6 +142,22 @@ def test_refresh_rotates_and_the_used_refresh_token_is_then_rejected():
     assert rotated.status_code == 200
 
 
+def test_refresh_of_a_deleted_user_is_401():
+    user = UserFactory()
+    pair = _login(APIClient(), user.email).json()
+    user.delete()
+
+    response = APIClient().post(
+        api("auth/token/refresh"), {"refresh": pair["refresh"]}, format="json"
+    )
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "No active account found for the given token.",
+        "code": "no_active_account",
+    }
+
+
 def test_logout_blacklists_the_refresh_token():
     user = UserFactory()
     pair = _login(APIClient(), user.email).json()
