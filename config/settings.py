@@ -287,16 +287,20 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Login brute-force protection (django-axes, config/security.py): a failed login counts
-# against the account, the client address and the pair. Locked for AXES_COOLOFF_TIME
-# after LOGIN_FAILURES_PER_CLIENT failures of one account from one address, or
-# LOGIN_FAILURES_PER_ACCOUNT of one account from anywhere (so never more than that many
-# guesses per account per hour), or LOGIN_FAILURES_PER_IP from one address.
+# Login brute-force protection (django-axes, config/security.py explains it): within
+# AXES_COOLOFF_TIME, LOGIN_FAILURES_PER_CLIENT failures of one account from one address
+# lock that pair, LOGIN_FAILURES_PER_IP from one address lock the address, and
+# LOGIN_FAILURES_PER_ACCOUNT of one account from anywhere slow the account down (429 with
+# Retry-After) except at addresses it signed in from before; a password reset clears it.
 AXES_FAILURE_LIMIT = "config.security.failure_limit"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
 AXES_HANDLER = "config.security.LoginLockoutHandler"
 AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_RESET_ON_SUCCESS = True
+# A refused attempt checks no password: it must not extend the block.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# One row per failure, with its time: what the limits count (config.security.login_block).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"  # the login form's field holds the email
 AXES_USERNAME_CALLABLE = "config.security.attempted_username"

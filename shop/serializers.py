@@ -6,6 +6,7 @@ are a 400. Output serializers are read-only views of models and service results.
 
 from decimal import Decimal
 
+from django.contrib.auth.signals import user_logged_in
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import (
@@ -46,7 +47,22 @@ class RegisteredSerializer(TokenPairSerializer):
 
 
 class LoginSerializer(RejectUnknownFieldsMixin, TokenObtainPairSerializer):
-    """simplejwt's login ({email, password}), rejecting unknown fields."""
+    """simplejwt's login ({email, password}), rejecting unknown fields.
+
+    A token is a sign-in like the pages': it sends `user_logged_in`, so last_login is set
+    and the brute-force records (config.security) see the success as they do there.
+    """
+
+    def validate(self, attrs):
+        data = super().validate(attrs)
+        request = self.context.get("request")
+        if request is not None:
+            user_logged_in.send(
+                sender=type(self.user),
+                request=getattr(request, "_request", request),
+                user=self.user,
+            )
+        return data
 
 
 class RefreshSerializer(RejectUnknownFieldsMixin, TokenRefreshSerializer):

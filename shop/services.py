@@ -1,10 +1,11 @@
-"""Sign-up, and catalog changes made by staff (admin, API, demo data).
+"""Sign-up and sign-in, and catalog changes made by staff (admin, API, demo data).
 
 Stock moves go through shop.inventory.
 """
 
 from decimal import Decimal
 
+from axes.utils import reset as reset_login_failures
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,7 +14,7 @@ from django.utils.text import slugify
 from audit.actions import Action, Entity
 from audit.services import record
 from shop import inventory
-from shop.models import Inventory, Product, User
+from shop.models import Inventory, Product, User, login_key
 
 EDITABLE_FIELDS = ("name", "description", "price", "is_active")
 EMAIL_TAKEN = "A user with this email address already exists."
@@ -45,6 +46,14 @@ def register_customer(*, email: str, password: str) -> User:
     except IntegrityError:  # the same address, registered a moment ago
         raise ValidationError({"email": [EMAIL_TAKEN]}, code="email_taken") from None
     return user
+
+
+def clear_login_failures(*, user: User) -> int:
+    """The owner proved they hold the account's mailbox (a password reset): every failed
+    sign-in against the account stops counting, so its locks and slow-down end at every
+    address. django-axes reaches the configured handler (config.security, AXES_HANDLER).
+    Returns how many records were cleared."""
+    return reset_login_failures(username=login_key(user.email))
 
 
 def _product_state(product: Product) -> dict:

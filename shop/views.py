@@ -196,6 +196,20 @@ class LogoutView(auth_views.LogoutView):
         return response
 
 
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password from the emailed link ends the account's sign-in locks and
+    signs the owner in at once: guesses from elsewhere can never keep them out
+    (config.security)."""
+
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.clear_login_failures(user=form.user)
+        return response
+
+
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
     success_url = reverse_lazy("orders:list")
     success_message = "Your password was changed."
