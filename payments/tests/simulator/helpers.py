@@ -116,3 +116,76 @@ def create_pi(client, amount=1000, **extra):
 def paid_pi(client, amount=1000):
     pi = create_pi(client, amount)
     return client.v1.payment_intents.confirm(pi.id, {"payment_method": "pm_card_visa"})
+
+
+class ConcurrencyProbe:
+    """A webhook endpoint that measures how deliveries overlap.
+
+    The first `gate` requests wait for one another (a barrier): they all answer only once
+    `gate` of them are in flight at the same time, so a dispatcher that sends one at a
+    time breaks the barrier (after `gate_timeout` seconds) instead of passing it. Every
+    request records its PaymentIntent and event type and how many requests, in all and
+    for its PaymentIntent, were in flight as it arrived.
+    """
+
+    def __init__(self, gate: int, gate_timeout: float = 10.0) -> None:
+        self.arrivals: list[tuple[str, str]] = []  # (payment intent id, event type)
+        self.max_in_flight = 0
+        self.max_in_flight_per_intent = 0
+        self.gate_broken = False
+        self._gate = gate
+        self._barrier = threading.Barrier(gate, timeout=gate_timeout)
+        self._in_flight: dict[str, int] = {}
+        self._lock = threading.Lock()
+        probe = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                obj = event["data"]["object"]
+                intent = obj["id"] if obj["object"] == "payment_intent" else obj["payment_intent"]
+                status = probe._handle(intent, event["type"])
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/webhooks/stripe/"
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    def _handle(self, intent: str, event_type: str) -> int:
+        with self._lock:
+            self.arrivals.append((intent, event_type))
+            gated = len(self.arrivals) <= self._gate
+            self._in_flight[intent] = self._in_flight.get(intent, 0) + 1
+            self.max_in_flight_per_intent = max(
+                self.max_in_flight_per_intent, self._in_flight[intent]
+            )
+            self.max_in_flight = max(self.max_in_flight, sum(self._in_flight.values()))
+        try:
+            if gated:
+                self._barrier.wait()
+            return 200
+        except threading.BrokenBarrierError:
+            self.gate_broken = True
+            return 200  # answer anyway: the test fails on the counts, not on retries
+        finally:
+            with self._lock:
+                self._in_flight[intent] -= 1
+
+    def types_by_intent(self) -> dict[str, list[str]]:
+        with self._lock:
+            result: dict[str, list[str]] = {}
+            for intent, event_type in self.arrivals:
+                result.setdefault(intent, []).append(event_type)
+            return result
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
