@@ -15,10 +15,12 @@ Or from Django: ``python manage.py stripe_simulator --port 12111 --webhook-url U
 
 Constructor: ``StripeSimulator(host="127.0.0.1", port=0, *, webhook_url=None,
 webhook_secret="whsec_simulator", api_key=None, publishable_key=None,
-retry_delays=(1, 2, 4, 8, 16), webhook_timeout=10.0, api_version=<SDK's>, log=None)``.
+retry_delays=(1, 2, 4, 8, 16), webhook_timeout=10.0, webhook_workers=8,
+api_version=<SDK's>, log=None, state_file=None)``.
 ``api_key=None`` accepts any ``sk_test_...`` key (and ``publishable_key=None`` any
 ``pk_test_...``); otherwise exactly that key. ``log`` is a callable receiving one line per
-request and per delivery attempt.
+request and per delivery attempt. ``state_file``: keep everything in that JSON file (see
+below).
 
 Python API (besides ``start/stop/serve_forever/url``; usable as a context manager):
   ``webhook_url`` (settable at any time), ``events`` (event dicts in creation order),
@@ -64,10 +66,16 @@ Idempotency-Key: Stripe's semantics (replay with ``Idempotent-Replayed: true``; 
   with one key wait for the first and get its replay (Stripe would answer 409).
 
 Webhooks: each event is POSTed as JSON to ``webhook_url`` with a Stripe-Signature header
-  (``t=...,v1=...``) that ``stripe.Webhook.construct_event`` verifies with the secret. One
-  background thread delivers in creation order; a non-2xx answer (redirects included), timeout
-  or connection error is retried after each of ``retry_delays`` in turn (without blocking
-  later events), then given up. Held events don't count for ``wait_for_deliveries()``.
+  (``t=...,v1=...``) that ``stripe.Webhook.construct_event`` verifies with the secret.
+  ``webhook_workers`` threads deliver in parallel; the events of one PaymentIntent (its
+  charges', refunds' and disputes' included) go one at a time in creation order. A non-2xx
+  answer (redirects included), timeout or connection error is retried after each of
+  ``retry_delays`` in turn (without blocking later events), then given up. Held events don't
+  count for ``wait_for_deliveries()``.
+
+State file (``state_file=`` / ``--state FILE``): objects, events, stored idempotent responses,
+  delivery records and the webhook switches are written to the file (atomically, at most every
+  0.2 s and on stop) and read back on start; deliveries that were pending are sent again.
 
 Test controls under /_simulator/ (no auth; form or JSON bodies):
   GET  /_simulator/events                      all events with delivery status and attempts

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
 import re
 import secrets
 import threading
@@ -22,6 +23,7 @@ from typing import Any
 from .errors import ApiError, auth_error, invalid, missing_param
 from .forms import FormError, parse_body, parse_form
 from .idempotency import IdempotencyStore, StoredResponse
+from .persistence import StateFile
 from .state import RequestContext, SimulatorState, new_id
 from .webhooks import WebhookDispatcher
 
@@ -94,23 +96,30 @@ class SimulatorApp:
         publishable_key: str | None = None,
         retry_delays: Sequence[float] = (1, 2, 4, 8, 16),
         webhook_timeout: float = 10.0,
+        webhook_workers: int = 8,
         api_version: str = DEFAULT_API_VERSION,
         log: Callable[[str], None] | None = None,
+        state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         self.api_key = api_key
         self.publishable_key = publishable_key
         self.api_version = api_version
         self._log_lock = threading.Lock()
         self._log_sink = log
+        self.state_file = StateFile(state_file, self) if state_file else None
         self.dispatcher = WebhookDispatcher(
             secret=webhook_secret,
             url=webhook_url,
             retry_delays=retry_delays,
             timeout=webhook_timeout,
+            workers=webhook_workers,
             log=self.log,
+            on_change=self._changed,
         )
         self.state = SimulatorState(self._on_event, api_version)
         self.idempotency = IdempotencyStore()
+        # Restored before any thread runs: pending deliveries are queued again.
+        self.restored = self.state_file.load() if self.state_file else False
 
     # --------------------------------------------------------- python controls
 
@@ -179,9 +188,18 @@ class SimulatorApp:
             with self._log_lock:  # keep lines from concurrent threads whole
                 self._log_sink(message)
 
+    @staticmethod
+    def event_payload(event: dict[str, Any]) -> str:
+        """The exact body POSTed for an event (rebuilt from the event after a restart)."""
+        return json.dumps(event, indent=2)
+
     def _on_event(self, event: dict[str, Any]) -> None:
         # Called under the state lock, in creation order; submit() only enqueues.
-        self.dispatcher.submit(event, json.dumps(event, indent=2))
+        self.dispatcher.submit(event, self.event_payload(event))
+
+    def _changed(self) -> None:
+        if self.state_file is not None:
+            self.state_file.mark_dirty()
 
     # ----------------------------------------------------------- HTTP handling
 
@@ -196,6 +214,8 @@ class SimulatorApp:
             response = Response(
                 500, {"error": {"type": "api_error", "message": f"Simulator error: {exc!r}"}}
             )
+        if method not in ("GET", "HEAD", "OPTIONS"):
+            self._changed()  # e.g. an update (no event) or a stored idempotent response
         response.headers.setdefault("Request-Id", request_id)
         response.headers.setdefault(
             "Stripe-Version", headers.get("Stripe-Version") or self.api_version

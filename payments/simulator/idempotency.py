@@ -16,6 +16,7 @@ still running after ``wait_timeout`` seconds, the waiter does get that 409.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Callable
@@ -56,6 +57,31 @@ class IdempotencyStore:
     def reset(self) -> None:
         with self._lock:
             self._entries.clear()
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """The stored responses (for persistence.StateFile); keys still in flight are left
+        out, so after a restart their retry executes afresh."""
+        with self._lock:
+            return [
+                {
+                    "key": key,
+                    "method": entry.method,
+                    "path": entry.path,
+                    "fingerprint": entry.fingerprint,
+                    "response": dataclasses.asdict(entry.response),
+                }
+                for key, entry in self._entries.items()
+                if entry.response is not None
+            ]
+
+    def restore(self, items: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._entries = {}
+            for item in items:
+                entry = _Entry(item["method"], item["path"], item["fingerprint"])
+                entry.response = StoredResponse(**item["response"])
+                entry.done.set()
+                self._entries[item["key"]] = entry
 
     def run(
         self,

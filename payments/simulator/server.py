@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -101,8 +102,10 @@ class StripeSimulator(SimulatorApp):
         publishable_key: str | None = None,
         retry_delays: Sequence[float] = (1, 2, 4, 8, 16),
         webhook_timeout: float = 10.0,
+        webhook_workers: int = 8,
         api_version: str = DEFAULT_API_VERSION,
         log: Callable[[str], None] | None = None,
+        state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__(
             webhook_url=webhook_url,
@@ -111,8 +114,10 @@ class StripeSimulator(SimulatorApp):
             publishable_key=publishable_key,
             retry_delays=retry_delays,
             webhook_timeout=webhook_timeout,
+            webhook_workers=webhook_workers,
             api_version=api_version,
             log=log,
+            state_file=state_file,
         )
         self._server = _Server((host, port), self)
         self._thread: threading.Thread | None = None
@@ -124,7 +129,7 @@ class StripeSimulator(SimulatorApp):
 
     def start(self) -> StripeSimulator:
         """Serve in a daemon thread; returns self so ``sim = StripeSimulator().start()`` works."""
-        self.dispatcher.start()
+        self._start_background()
         # A short poll interval keeps stop() fast (shutdown() waits for the next poll).
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -137,21 +142,32 @@ class StripeSimulator(SimulatorApp):
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (used by the management command)."""
-        self.dispatcher.start()
+        self._start_background()
         try:
             self._server.serve_forever()
         finally:
-            self.dispatcher.stop()
             self._server.server_close()
+            self._stop_background()
 
     def stop(self) -> None:
-        """Stop serving and delivering; pending deliveries are dropped."""
+        """Stop serving and delivering; pending deliveries are dropped (or, with a state
+        file, written there and sent after the next start)."""
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(5)
             self._thread = None
         self._server.server_close()
+        self._stop_background()
+
+    def _start_background(self) -> None:
+        self.dispatcher.start()
+        if self.state_file is not None:
+            self.state_file.start()
+
+    def _stop_background(self) -> None:
         self.dispatcher.stop()
+        if self.state_file is not None:
+            self.state_file.stop()  # after the last delivery outcome is recorded
 
     def __enter__(self) -> StripeSimulator:
         return self.start()

@@ -6,13 +6,15 @@ the lock for its whole duration, so each API call is atomic, and returns deep co
 callers can serialize results after releasing the lock.
 
 Events are created while the lock is held and handed to ``on_event`` right away; that callback
-only enqueues (see ``webhooks.WebhookDispatcher``), so the delivery order is the creation order
-and no network I/O ever happens under the state lock.
+only enqueues (see ``webhooks.WebhookDispatcher``), so each PaymentIntent's events are delivered
+in creation order and no network I/O ever happens under the state lock.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import marshal
 import secrets
 import string
 import threading
@@ -123,6 +125,32 @@ class SimulatorState:
             self._objects.clear()
             self._events.clear()
             self._pm_cards.clear()
+
+    # -------------------------------------------------------------- persistence
+
+    def snapshot(self) -> dict[str, Any]:
+        """A copy of every object (in creation order) and of each PaymentMethod's behaviour,
+        for persistence.StateFile. Events never change once created, so they are shared, not
+        copied; the rest is copied by a marshal round trip (plain JSON types only), which is
+        several times faster than copy.deepcopy, so a big state holds the lock briefly."""
+        with self.lock:
+            objects = list(self._objects.values())
+            frozen = marshal.dumps([obj for obj in objects if obj["object"] != "event"])
+            cards = {pm: dataclasses.asdict(card) for pm, card in self._pm_cards.items()}
+        copies = iter(marshal.loads(frozen))  # noqa: S302 - bytes made just above
+        return {
+            "objects": [obj if obj["object"] == "event" else next(copies) for obj in objects],
+            "pm_cards": cards,
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Replace everything with a snapshot() read back from JSON."""
+        with self.lock:
+            self._objects = {obj["id"]: obj for obj in data["objects"]}
+            self._events = [obj for obj in data["objects"] if obj["object"] == "event"]
+            self._pm_cards = {
+                pm_id: TestCard(**fields) for pm_id, fields in data["pm_cards"].items()
+            }
 
     # ------------------------------------------------------------------ queries
 

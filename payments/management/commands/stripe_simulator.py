@@ -5,10 +5,13 @@ Point the shop at it with ``STRIPE_API_BASE=http://127.0.0.1:12111``. Webhooks a
 ``STRIPE_PUBLISHABLE_KEY`` are test keys, only those keys are accepted.
 """
 
+import signal
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.simulator import StripeSimulator
+from payments.simulator.persistence import StateFileError
 
 FALLBACK_WEBHOOK_SECRET = "whsec_simulator"  # noqa: S105 - test-mode default, not a secret
 
@@ -29,6 +32,20 @@ class Command(BaseCommand):
             "--retry-delays",
             default="1,2,4,8,16",
             help="Comma-separated seconds between webhook retries (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--webhook-workers",
+            type=int,
+            default=8,
+            help="Webhook deliveries in parallel (one at a time per PaymentIntent; "
+            "default: %(default)s).",
+        )
+        parser.add_argument(
+            "--state",
+            default=None,
+            metavar="FILE",
+            help="Keep the simulator's objects, events, idempotency keys and pending "
+            "webhooks in FILE: loaded on start, rewritten after changes (default: memory only).",
         )
 
     def handle(self, *args, **options):
@@ -60,15 +77,25 @@ class Command(BaseCommand):
                     publishable_key if publishable_key.startswith("pk_test_") else None
                 ),
                 retry_delays=retry_delays,
+                webhook_workers=options["webhook_workers"],
                 log=self._log,
+                state_file=options["state"],
             )
-        except OSError as exc:
+        except StateFileError as exc:
+            raise CommandError(str(exc)) from exc
+        except (OSError, ValueError) as exc:
             raise CommandError(
                 f"Cannot listen on {options['host']}:{options['port']}: {exc}"
             ) from exc
 
         self._log(f"Stripe simulator listening on {simulator.url}")
         self._log(f"Webhooks: {options['webhook_url'] or 'not delivered (no --webhook-url)'}")
+        if options["state"]:
+            restored = f"restored {len(simulator.events)} events" if simulator.restored else "new"
+            self._log(f"State: {options['state']} ({restored})")
+        # A process manager stops us with SIGTERM: leave like on Ctrl-C, so the state file
+        # gets the last changes.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             simulator.serve_forever()
         except KeyboardInterrupt:
@@ -77,3 +104,7 @@ class Command(BaseCommand):
     def _log(self, message: str) -> None:
         self.stdout.write(message)
         self.stdout.flush()  # stdout may be a pipe (e.g. under a process manager)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
