@@ -8,6 +8,8 @@ upload or a slow reader.
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 
 def _int(name: str, default: int) -> int:
@@ -48,12 +50,20 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def on_starting(server):
-    # Prometheus multiprocess mode: each worker writes its own files in this directory;
-    # files from a previous run would be counted again, so start empty.
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if path:
-        os.makedirs(path, exist_ok=True)
-        for name in os.listdir(path):
+    # Prometheus multiprocess mode, so /metrics adds up every worker whichever one answers
+    # the scrape, and a worker recycled after max_requests takes its counts with it into
+    # the sum instead of resetting them. Without a configured directory, a private one for
+    # this server (removed on exit). Each worker writes its own files there; files from a
+    # previous run would be counted again, so start empty. Set before any worker starts:
+    # they inherit the environment and import the app afterwards (preload_app is off).
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if not path:
+        path = tempfile.mkdtemp(prefix="shop-prometheus-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+        _created.append(path)
+    os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        if name.endswith(".db"):
             os.remove(os.path.join(path, name))
 
 
@@ -62,3 +72,11 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    for path in _created:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+_created: list[str] = []  # the directory on_starting made, if any

@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config import multiprocess
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -314,6 +316,9 @@ LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=100)
 
 # Prometheus metrics at /metrics: staff, or a scraper from one of these networks.
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32"])
+# Processes that add up their samples (gunicorn's workers, a Celery worker's pool) write
+# them in this directory; created now if missing, before any metric is defined.
+PROMETHEUS_MULTIPROC_DIR = multiprocess.prepare()
 
 # Structured JSON logs on stdout (config/logging.py); LOG_FORMAT=console for humans.
 from config.logging import build_logging  # noqa: E402
