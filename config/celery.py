@@ -54,3 +54,6 @@ app.conf.beat_schedule = {
         "options": {"expires": 3600},
     },
 }
+
+# JSON logs with the task and request ids, task metrics, the worker's metrics endpoint.
+import config.celery_signals  # noqa: E402, F401

@@ -7,6 +7,7 @@ like card numbers, Stripe secrets or bearer tokens are replaced, so a careless
 `log.info("...", payload=...)` cannot leak them.
 """
 
+import logging
 import re
 
 import structlog
@@ -70,6 +71,9 @@ def _shared_processors():
 
 def build_logging(*, level: str = "INFO", fmt: str = "json") -> dict:
     """Configure structlog and return Django's LOGGING dict (both render the same way)."""
+    # Python warnings (a deprecation, Celery's warning about running as root) become log
+    # records too, so they reach stdout as JSON lines rather than as plain stderr text.
+    logging.captureWarnings(True)
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

@@ -319,6 +319,10 @@ METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.
 # Processes that add up their samples (gunicorn's workers, a Celery worker's pool) write
 # them in this directory; created now if missing, before any metric is defined.
 PROMETHEUS_MULTIPROC_DIR = multiprocess.prepare()
+# The Celery worker serves its own metrics (tasks, emails, expiries, reconciliation) on
+# this port, to the same METRICS_ALLOWED_NETWORKS; 0 turns it off.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=9808)
+WORKER_METRICS_ADDR = env("WORKER_METRICS_ADDR", default="0.0.0.0")  # noqa: S104 - allow-listed
 
 # Structured JSON logs on stdout (config/logging.py); LOG_FORMAT=console for humans.
 from config.logging import build_logging  # noqa: E402

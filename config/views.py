@@ -1,6 +1,5 @@
 """Operational endpoints: /healthz, /readyz (probes) and /metrics (Prometheus)."""
 
-import ipaddress
 import threading
 
 from django.conf import settings
@@ -76,17 +75,7 @@ def readyz(request):
 
 
 def _client_allowed(request) -> bool:
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
-        return False
-    for network in settings.METRICS_ALLOWED_NETWORKS:
-        try:
-            if address in ipaddress.ip_network(network, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
+    return shop_metrics.address_allowed(request.META.get("REMOTE_ADDR", ""))
 
 
 @never_cache

@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from audit.actions import Action, Entity
 from audit.services import Change, record_many
+from orders.metrics import count_email_send
 from orders.models import Order, OrderEmail
 
 logger = logging.getLogger(__name__)
@@ -155,6 +156,7 @@ def retry_unsent_emails(*, order_ids, actor) -> int:
     return len(unsent)
 
 
+@count_email_send
 def send_order_email(*, order_id, kind: str, reference: str = "") -> bool:
     """Send the `kind` email about the order (of `reference`) unless it was sent already.
 

@@ -1,4 +1,6 @@
-"""Prometheus metrics of checkout and the order state machine (served by config.metrics)."""
+"""Prometheus metrics of checkout, the order state machine and order emails (served by
+config.metrics: by the web's /metrics, and by the Celery worker's endpoint for what its
+tasks do, such as expiries and emails)."""
 
 import contextvars
 import functools
@@ -24,6 +26,12 @@ ORDER_TRANSITIONS = Counter(
 RESERVATIONS_EXPIRED = Counter(
     "shop_reservations_expired",
     "Orders whose stock reservation ran out (the expire transition), committed.",
+)
+ORDER_EMAILS = Counter(
+    "shop_order_emails",
+    "Order email sends by kind and outcome: sent; failed (retried later, or given up after "
+    "the last attempt); skipped (sent already, or another worker is sending it).",
+    ["kind", "outcome"],
 )
 
 # --- order transitions (django-fsm's post_transition signal, connected in orders.apps) --
@@ -76,5 +84,25 @@ def count_checkout(func):
         if getattr(order, "pk", None) is not None:
             bind_order_id(order.pk)
         return order
+
+    return wrapper
+
+
+# --- order emails ------------------------------------------------------------------------
+
+
+def count_email_send(func):
+    """Decorate orders.emails.send_order_email: count each call by kind and outcome."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        kind = str(kwargs.get("kind", ""))
+        try:
+            sent = func(*args, **kwargs)
+        except Exception:
+            ORDER_EMAILS.labels(kind=kind, outcome="failed").inc()
+            raise
+        ORDER_EMAILS.labels(kind=kind, outcome="sent" if sent else "skipped").inc()
+        return sent
 
     return wrapper

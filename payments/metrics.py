@@ -1,5 +1,6 @@
 """Prometheus metrics of Stripe webhooks and reconciliation (served by config.metrics)."""
 
+import functools
 import time
 
 import structlog
@@ -25,6 +26,27 @@ RECONCILIATION_FIXES = Counter(
     "Orders the payment reconciliation job corrected from Stripe's state, by action.",
     ["action"],
 )
+RECONCILIATION_RUNS = Counter(
+    "shop_payment_reconciliation_runs",
+    "Payment reconciliation runs (task or command) by outcome: ok, error.",
+    ["outcome"],
+)
+
+
+def count_reconciliation_run(func):
+    """Decorate payments.services.reconcile_payments: count each run by outcome."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            result = func(*args, **kwargs)
+        except Exception:
+            RECONCILIATION_RUNS.labels(outcome="error").inc()
+            raise
+        RECONCILIATION_RUNS.labels(outcome="ok").inc()
+        return result
+
+    return wrapper
 
 
 def observe_webhook(*, event, outcome: str) -> None:

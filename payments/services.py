@@ -26,7 +26,7 @@ from orders.exceptions import InvalidTransition
 from orders.models import Order
 from payments import gateway
 from payments.exceptions import InvalidRefund, PaymentInProgress, PaymentUnavailable
-from payments.metrics import RECONCILIATION_FIXES
+from payments.metrics import RECONCILIATION_FIXES, count_reconciliation_run
 from payments.models import Payment, Refund, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -481,6 +481,7 @@ def reconcile_age() -> timedelta:
     return min(timedelta(minutes=5), settings.RESERVATION_TTL / 3)
 
 
+@count_reconciliation_run
 def reconcile_payments(*, older_than: timedelta | None = None) -> int:
     """Bring the shop in line with Stripe where a webhook may have been lost.
 
