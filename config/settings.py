@@ -178,7 +178,12 @@ STORAGES = {
     },
 }
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# Unset EMAIL_URL: the console in development (`make run`); with DEBUG off an SMTP server on
+# localhost, never the console, which would print every customer's address and order into
+# the worker's log. If none listens there, the outbox keeps the emails and retries.
+EMAIL_CONFIG = env.email_url(
+    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+)
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@localhost")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)  # seconds; an email task never hangs
