@@ -34,3 +34,8 @@ bench: venv
 
 bench-quick: venv
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m bench.run --quick
+
+.PHONY: faults
+# Fault matrix: the stack under load, one fault at a time (about 5 minutes; bench/faults.py).
+faults: venv
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m bench.faults
