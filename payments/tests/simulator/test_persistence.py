@@ -215,3 +215,23 @@ def test_the_command_keeps_its_state_across_a_sigterm_restart(tmp_path):
     finally:
         output = second.terminate()
     assert f"State: {state} (restored 1 events)" in output
+
+
+def test_a_processing_payment_survives_a_restart_and_settles_after_it(tmp_path, receiver):
+    path = tmp_path / "sim.json"
+    with simulator(path, webhook_url=receiver.url) as first:
+        client = make_client(first)
+        pending = create_pi(client)
+        processing = client.v1.payment_intents.confirm(
+            pending.id, {"payment_method": "pm_card_processing"}
+        )
+        assert processing.status == "processing"
+
+    with simulator(path, webhook_url=receiver.url) as second:
+        client = make_client(second)
+        assert client.v1.payment_intents.retrieve(pending.id).status == "processing"
+        settled = second.settle_processing(pending.id)
+        assert settled["status"] == "succeeded"
+        assert second.wait_for_deliveries(timeout=5)
+
+    assert receiver.types()[-2:] == ["charge.succeeded", "payment_intent.succeeded"]
