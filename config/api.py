@@ -12,8 +12,6 @@ status. The module lives in `config`, above every app, so it may name all of the
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -96,9 +94,3 @@ def _flat_error(exc, data) -> dict:
     if hasattr(detail, "code") and detail.code and code == "error":
         code = detail.code
     return {"detail": str(detail), "code": code}
-
-
-@csrf_exempt  # any method may land here; it changes nothing, so no CSRF check (and no HTML 403)
-def not_found(request, *args, **kwargs):
-    """JSON 404 for any path under /api/ that no route matched (e.g. a malformed id)."""
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from audit import api as audit_api
-from config.api import not_found
+from config.errors import not_found
 from orders import api as orders_api
 from payments import api as payments_api
 from shop import api as shop_api
@@ -45,6 +45,6 @@ urlpatterns = [
     path("v1/", include(v1)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    # Anything else under /api/ (including a malformed id) is a JSON 404, not an HTML page.
-    re_path(r"^.*$", not_found),
+    # Anything else under /api/ (a malformed id, a newline in the path) is a JSON 404.
+    re_path(r"^[\s\S]*$", not_found, name="not-found"),
 ]

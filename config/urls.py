@@ -27,3 +27,9 @@ urlpatterns = [
     path("accounts/", include(account_patterns)),
     path("orders/", include((order_patterns + order_payment_patterns, "orders"))),
 ]
+
+# Errors outside DRF's views: JSON under /api/, pages elsewhere, 503 for outages.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from config import api_urls
-from config.api import not_found
+from config.errors import not_found
 from core.api import StaffWithPermission
 from core.tests.helpers import client_for, grant
 from orders.models import Order
