@@ -1,4 +1,5 @@
-"""Per-request observability (latency metric, one log line, log context) and the CSP header."""
+"""Per-request observability (latency metric, one log line, log context), hostile query
+strings and forms, and the CSP header."""
 
 import base64
 import hashlib
@@ -10,8 +11,11 @@ from urllib.parse import urlsplit
 import structlog
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.http.multipartparser import MultiPartParserError
 
-from config import metrics
+from config import errors, metrics
+from core.parsers import CONTROL_CHARACTERS_CODE, CONTROL_CHARACTERS_DETAIL
+from core.untrusted import has_forbidden_characters
 
 log = structlog.get_logger("shop.request")
 
@@ -84,6 +88,35 @@ class RequestObservabilityMiddleware:
             context["order_id"] = order_id
         structlog.contextvars.bind_contextvars(**context)
         return None
+
+
+class RejectControlCharactersMiddleware:
+    """400 for a query string or a form with control characters in a name or value.
+
+    One place for every page, the admin and the API (JSON bodies are checked by
+    core.parsers.JSONParser): `?search=%00` would otherwise reach PostgreSQL, which cannot
+    store NUL in text and fails the request with a 500.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        fields = [request.GET]
+        if request.method == "POST" and not errors.is_api(request):
+            # Page forms: urlencoded or multipart, parsed here as CsrfViewMiddleware would;
+            # a JSON body (the webhook) stays unread. The API takes JSON only.
+            try:
+                fields.append(request.POST)
+            except MultiPartParserError:
+                return errors.bad_request(request)
+        for query in fields:
+            for name, values in query.lists():
+                if any(has_forbidden_characters(text) for text in (name, *values)):
+                    return errors.bad_request(
+                        request, detail=CONTROL_CHARACTERS_DETAIL, code=CONTROL_CHARACTERS_CODE
+                    )
+        return self.get_response(request)
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):

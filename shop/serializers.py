@@ -19,6 +19,10 @@ from core.money import MONEY
 from shop.cart import MAX_QUANTITY
 from shop.models import Inventory, Product, User
 
+# The most units one stock movement (initial stock, an adjustment) may bring in or take
+# away through the API: far above any real delivery, far below the column's range.
+MAX_STOCK_CHANGE = 1_000_000
+
 # --- accounts --------------------------------------------------------------------------
 
 
@@ -107,7 +111,9 @@ class ProductCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     price = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
-    initial_stock = serializers.IntegerField(required=False, default=0, min_value=0)
+    initial_stock = serializers.IntegerField(
+        required=False, default=0, min_value=0, max_value=MAX_STOCK_CHANGE
+    )
 
     def validate_sku(self, value):
         if Product.objects.filter(sku=value).exists():
@@ -137,7 +143,7 @@ class InventorySerializer(serializers.ModelSerializer):
 
 
 class AdjustSerializer(StrictSerializer):
-    delta = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
+    delta = serializers.IntegerField(min_value=-MAX_STOCK_CHANGE, max_value=MAX_STOCK_CHANGE)
     reason = serializers.CharField(max_length=255)
 
     def validate_delta(self, value):
