@@ -1,5 +1,5 @@
 """Per-request observability (latency metric, one log line, log context), hostile query
-strings and forms, and the CSP header."""
+strings and forms, private caching of signed-in answers, and the CSP header."""
 
 import base64
 import hashlib
@@ -12,6 +12,7 @@ import structlog
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.http.multipartparser import MultiPartParserError
+from django.utils.cache import add_never_cache_headers
 
 from config import errors, metrics
 from core.parsers import CONTROL_CHARACTERS_CODE, CONTROL_CHARACTERS_DETAIL
@@ -117,6 +118,25 @@ class RejectControlCharactersMiddleware:
                         request, detail=CONTROL_CHARACTERS_DETAIL, code=CONTROL_CHARACTERS_CODE
                     )
         return self.get_response(request)
+
+
+class PrivateCacheMiddleware:
+    """Answers to a signed-in user (session or, through DRF, a bearer token) are never
+    stored by a browser or a shared cache: `Cache-Control: private, no-store` (with
+    Django's other never-cache directives). Anonymous answers keep their own headers.
+
+    Sits after AuthenticationMiddleware; DRF sets the token's user on the request too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):

@@ -1,6 +1,6 @@
 """Hostile input, over HTTP (issue 13, "Hostile input"): deep JSON and control characters
-(core.parsers, config.middleware) and out-of-range numbers. Errors under /api/ as JSON:
-test_errors.py."""
+(core.parsers, config.middleware), out-of-range numbers, and private caching of signed-in
+answers. Errors under /api/ as JSON: test_errors.py."""
 
 from urllib.parse import urlencode
 
@@ -145,3 +145,42 @@ def test_stock_numbers_beyond_any_delivery_are_a_400_not_a_database_error(field)
 
     assert response.status_code == 400
     assert list(response.json()["errors"]) == [field]
+
+
+# --- private caching -----------------------------------------------------------------------
+
+
+def _directives(response) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part}
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/cart/", "/orders/", "/accounts/password/change/", "/api/v1/products"]
+)
+def test_pages_and_answers_for_a_signed_in_user_are_private_and_not_stored(customer_client, path):
+    ProductFactory(stock=1)
+
+    response = customer_client.get(path)
+
+    assert response.status_code == 200
+    assert {"private", "no-store"} <= _directives(response)
+    assert "public" not in _directives(response)
+
+
+@pytest.mark.parametrize("path", ["auth/me", "cart", "orders", "products"])
+def test_api_answers_for_a_bearer_token_are_private_and_not_stored(customer, path):
+    response = client_for(customer).get(api(path))
+
+    assert response.status_code == 200
+    assert {"private", "no-store"} <= _directives(response)
+
+
+def test_anonymous_answers_keep_their_own_caching(client):
+    ProductFactory(stock=1)
+
+    catalog = APIClient().get(api("products"))
+    page = client.get("/")
+
+    assert "max-age=5" in _directives(catalog)  # CATALOG_CACHE_SECONDS
+    assert "no-store" not in _directives(catalog)
+    assert "no-store" not in _directives(page)
