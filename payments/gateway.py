@@ -7,12 +7,13 @@ PaymentUnavailable; Stripe's answers come back as plain dicts.
 """
 
 import functools
-import json
+import time
 from decimal import ROUND_HALF_UP, Decimal
 
 import stripe
 from django.conf import settings
 
+from core import untrusted
 from payments.exceptions import PaymentUnavailable
 
 # Stripe's zero-decimal currencies: amounts are sent in whole units.
@@ -154,8 +155,8 @@ def verify_webhook(*, payload: bytes, signature: str | None) -> dict:
     """Check a webhook's Stripe-Signature against the raw body and return the event.
 
     Raises InvalidSignature for a missing, wrong or stale signature (the SDK's default
-    tolerance of 300 s rejects replayed old deliveries) and ValueError for a body that
-    is not a JSON event.
+    tolerance of 300 s rejects replayed old deliveries), or one dated more than that in
+    the future, and ValueError for a body that is not a JSON event (or nests too deep).
     """
     if not signature:
         raise InvalidSignature("Missing Stripe-Signature header.", signature)
@@ -164,7 +165,19 @@ def verify_webhook(*, payload: bytes, signature: str | None) -> dict:
     stripe.WebhookSignature.verify_header(
         text, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=WEBHOOK_TOLERANCE
     )
-    event = json.loads(text)
+    # The SDK refuses only old timestamps; a future one would stay replayable until then.
+    if _signed_at(signature) > time.time() + WEBHOOK_TOLERANCE:
+        raise InvalidSignature("Timestamp too far in the future.", signature)
+    event = untrusted.loads(text)
     if not isinstance(event, dict) or not {"id", "type", "data"} <= event.keys():
         raise ValueError("Not a Stripe event.")
     return event
+
+
+def _signed_at(signature: str) -> int:
+    """The `t=` timestamp of a Stripe-Signature header verify_header has accepted."""
+    for item in signature.split(","):
+        name, _, value = item.strip().partition("=")
+        if name == "t":
+            return int(value)
+    raise InvalidSignature("No timestamp in the Stripe-Signature header.", signature)

@@ -124,3 +124,22 @@ def test_verify_webhook_rejects_a_stale_timestamp():
     signature = sign_payload(body, SECRET, timestamp=int(time.time()) - 301)
     with pytest.raises(gateway.InvalidSignature):
         gateway.verify_webhook(payload=body.encode(), signature=signature)
+
+
+def test_verify_webhook_accepts_a_clock_a_little_ahead():
+    body = _event_body()
+    signature = sign_payload(body, SECRET, timestamp=int(time.time()) + 200)
+    assert gateway.verify_webhook(payload=body.encode(), signature=signature)["id"]
+
+
+def test_verify_webhook_rejects_a_timestamp_beyond_the_tolerance_in_the_future():
+    body = _event_body()
+    signature = sign_payload(body, SECRET, timestamp=int(time.time()) + 301)
+    with pytest.raises(gateway.InvalidSignature, match="future"):
+        gateway.verify_webhook(payload=body.encode(), signature=signature)
+
+
+def test_verify_webhook_refuses_deep_nesting_before_decoding_it():
+    body = '{"id": "evt_deep", "type": "t", "data": ' + "[" * 5000 + "]" * 5000 + "}"
+    with pytest.raises(ValueError, match="nested deeper than 32 levels"):
+        gateway.verify_webhook(payload=body.encode(), signature=sign_payload(body, SECRET))

@@ -106,6 +106,32 @@ def test_stale_timestamp_is_rejected(client):
     assert fresh(order.pk).status == S.PAYMENT_PENDING
 
 
+@pytest.mark.django_db
+def test_a_timestamp_too_far_in_the_future_is_rejected(client):
+    """Stripe's SDK checks only the past: a delivery signed for later would be replayable
+    until then."""
+    order, _ = _pending_order()
+    response = post_event(client, _succeeded_event(order), timestamp=int(time.time()) + 301)
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 0
+    assert fresh(order.pk).status == S.PAYMENT_PENDING
+
+
+@pytest.mark.django_db
+def test_a_correctly_signed_body_nested_5000_levels_deep_is_rejected(client):
+    body = '{"id": "evt_deep", "type": "payment_intent.succeeded", "data": ' + "[" * 5000
+    body += "]" * 5000 + "}"
+    response = client.post(
+        WEBHOOK_PATH,
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign_payload(body, "whsec_test_secret"),
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid signature or payload."}
+    assert WebhookEvent.objects.count() == 0
+
+
 # Exactly once
 
 
