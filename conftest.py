@@ -107,3 +107,13 @@ def stripe_sim_live(stripe_sim, live_server):
     """The simulator delivering signed webhooks to the shop under pytest-django's live server."""
     stripe_sim.webhook_url = f"{live_server.url}/webhooks/stripe/"
     return stripe_sim
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP port that accepts connections and never answers (a hung Redis or Stripe)."""
+    from core.tests.helpers import SilentServer
+
+    server = SilentServer().start()
+    yield server
+    server.stop()

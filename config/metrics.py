@@ -60,6 +60,11 @@ REQUESTS = Counter(
     "HTTP requests answered, by view, method and status code.",
     ["view", "method", "status"],
 )
+CACHE_FAIL_OPEN = Counter(
+    "shop_cache_fail_open",
+    "Cache operations answered as a miss because Redis is down or hung (config.cache).",
+    ["operation"],
+)
 
 
 TASKS = Counter(

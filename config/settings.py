@@ -128,11 +128,19 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 REDIS_URL = env("REDIS_URL", default="")
+# Seconds to connect to Redis and to wait for each answer. Redis answers in a millisecond;
+# a Redis that is down or hung costs a request at most this once, then the cache skips it
+# for CACHE_RETRY_SECONDS (config.cache).
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+CACHE_RETRY_SECONDS = 5
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, failing open: without Redis the throttles let requests
+            # through, cached pages are rendered afresh and sessions come from the database.
+            "BACKEND": "config.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
     # Sessions live in Redis and fall back to the database, so any web replica serves any user.

@@ -2,6 +2,8 @@
 imports an app (users come from settings.AUTH_USER_MODEL, whichever app owns it)."""
 
 import itertools
+import socket
+import threading
 
 from django.contrib.auth import get_user_model
 from django.test import TestCase
@@ -58,3 +60,42 @@ def make_user(*, is_staff: bool = False, is_superuser: bool = False, email: str 
         is_staff=is_staff,
         is_superuser=is_superuser,
     )
+
+
+class SilentServer:
+    """A TCP server that accepts connections and never answers: a hung Redis or Stripe.
+
+    `connections` counts the connections clients opened (each try of a client that
+    retries is one).
+    """
+
+    def __init__(self):
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.05)
+        self.port = self._socket.getsockname()[1]
+        self._held: list[socket.socket] = []
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def connections(self) -> int:
+        return len(self._held)
+
+    def start(self) -> "SilentServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+        for conn in self._held:
+            conn.close()
+        self._socket.close()
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                conn, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            self._held.append(conn)
