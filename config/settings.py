@@ -211,8 +211,13 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# A web thread waits for Stripe at most (retries + 1) x (connect + read) seconds plus the
+# SDK's back-off between tries (0.5 s for the first retry): 14.5 s with these defaults,
+# 10.5 s when Stripe accepts the connection and never answers (payments.gateway).
 # Retries reuse the same idempotency key, so they never duplicate a charge or refund.
-STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+STRIPE_CONNECT_TIMEOUT = env.float("STRIPE_CONNECT_TIMEOUT", default=2.0)
+STRIPE_READ_TIMEOUT = env.float("STRIPE_READ_TIMEOUT", default=5.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
 
 JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="")
 if not JWT_SIGNING_KEY:

@@ -21,9 +21,6 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
     {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga"}
     | {"pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
 )
-# Connect and read timeouts in seconds: a slow Stripe must not hold a web worker for long.
-TIMEOUT = (3.05, 10)
-
 # Seconds a webhook signature stays valid, as Stripe's own libraries default to.
 WEBHOOK_TOLERANCE = stripe.Webhook.DEFAULT_TOLERANCE
 
@@ -47,20 +44,38 @@ def from_minor_units(amount: int, currency: str) -> Decimal:
 
 def _client() -> stripe.StripeClient:
     return _client_for(
-        settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, settings.STRIPE_MAX_NETWORK_RETRIES
+        settings.STRIPE_SECRET_KEY,
+        settings.STRIPE_API_BASE,
+        settings.STRIPE_MAX_NETWORK_RETRIES,
+        (settings.STRIPE_CONNECT_TIMEOUT, settings.STRIPE_READ_TIMEOUT),
     )
 
 
 @functools.lru_cache(maxsize=4)
-def _client_for(api_key: str, api_base: str, retries: int) -> stripe.StripeClient:
+def _client_for(
+    api_key: str, api_base: str, retries: int, timeout: tuple[float, float]
+) -> stripe.StripeClient:
     # One client per configuration and process: its HTTP sessions (one per thread)
     # keep connections to Stripe alive instead of opening one per call.
     return stripe.StripeClient(
         api_key=api_key,
         base_addresses={"api": api_base} if api_base else None,
         max_network_retries=retries,
-        http_client=stripe.RequestsClient(timeout=TIMEOUT),
+        http_client=stripe.RequestsClient(timeout=timeout),
     )
+
+
+def worst_case_seconds(*, connect: float, read: float, retries: int) -> float:
+    """The longest one call can hold its thread when Stripe does not answer: every try
+    times out (connecting, or waiting for the first byte of the answer) and the SDK
+    sleeps between tries, at most 0.5 s, 1 s, 2 s ... (5 s at most) before each retry.
+
+    A server that trickles an answer byte by byte is not bounded by this (each read
+    restarts the read timeout); gunicorn's timeout is the backstop for that.
+    """
+    delay = stripe.RequestsClient.INITIAL_DELAY
+    sleeps = sum(min(delay * 2**n, stripe.RequestsClient.MAX_DELAY) for n in range(retries))
+    return (retries + 1) * (connect + read) + sleeps
 
 
 def _call(fn, *args, **kwargs) -> dict:

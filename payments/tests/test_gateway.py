@@ -143,3 +143,16 @@ def test_verify_webhook_refuses_deep_nesting_before_decoding_it():
     body = '{"id": "evt_deep", "type": "t", "data": ' + "[" * 5000 + "]" * 5000 + "}"
     with pytest.raises(ValueError, match="nested deeper than 32 levels"):
         gateway.verify_webhook(payload=body.encode(), signature=sign_payload(body, SECRET))
+
+
+@pytest.mark.parametrize(
+    ("connect", "read", "retries", "seconds"),
+    [
+        (2, 5, 1, 2 * 7 + 0.5),  # the defaults (settings.STRIPE_*), documented in the README
+        (2, 5, 0, 7),
+        (0.5, 0.5, 2, 3 * 1 + 0.5 + 1),
+        (1, 1, 5, 6 * 2 + 0.5 + 1 + 2 + 4 + 5),  # the SDK waits 5 s at most between tries
+    ],
+)
+def test_worst_case_of_one_stripe_call(connect, read, retries, seconds):
+    assert gateway.worst_case_seconds(connect=connect, read=read, retries=retries) == seconds
