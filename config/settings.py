@@ -239,7 +239,7 @@ REST_FRAMEWORK = {
     ],
     # DRF's JSON parser with a nesting limit and no control characters (core.untrusted).
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     # Proxies in front of the app, so throttles see the client's address, not the proxy's.

@@ -1,6 +1,7 @@
 """API plumbing every app's `api.py` and `serializers.py` share.
 
-- `Pagination`: `{count, next, previous, results}`, `?page=N`, `?page_size` up to 100.
+- `Pagination`: `{count, next, previous, results}`, `?page=N`, `?page_size` 1 or more
+  (above 100 answers 100), anything else a 400.
 - `StrictSerializer`: the base of input serializers; it rejects unknown
   (and read-only) fields with 400, so a client can never set what it may not.
 - `StaffWithPermission("app.codename")` (and `OwnerOrStaffWithPermission`): the one way a
@@ -23,6 +24,7 @@ from collections.abc import Mapping
 
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
@@ -34,7 +36,36 @@ from rest_framework.throttling import SimpleRateThrottle
 class Pagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
+    page_size_query_description = "Results per page, 1 or more; above 100 answers 100."
     max_page_size = 100
+
+    # DRF reads a `page` or `page_size` it cannot use as "not given"; the schema promises
+    # whole numbers, so a client sending anything else learns it from a 400. A page
+    # number past the last page stays a 404.
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw not in self.last_page_strings:
+            _positive_int(self.page_query_param, raw)
+        return super().get_page_number(request, paginator)
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        return min(_positive_int(self.page_size_query_param, raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+        return parameters
+
+
+def _positive_int(name: str, raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+        raise ValidationError({name: ["A whole number, 1 or more."]}, code="invalid")
+    return int(raw)
 
 
 # --- staff permissions ----------------------------------------------------------------
@@ -182,7 +213,10 @@ class InsufficientStockErrorSerializer(ErrorSerializer):
 
 
 _ERROR_DESCRIPTIONS = {
-    400: "Invalid input (`code`: `invalid`, or a business code such as `invalid_cart`).",
+    400: (
+        "Invalid input (`code`: `invalid`, `parse_error`, `too_deep`, `invalid_characters`,"
+        " or a business code such as `invalid_cart`)."
+    ),
     401: "No or bad credentials.",
     403: "Authenticated but not allowed.",
     404: "Not found, not yours, or a malformed id in the path.",
@@ -192,14 +226,19 @@ _ERROR_DESCRIPTIONS = {
     ),
     422: "Idempotency key reused with a different request (`idempotency_conflict`).",
     429: "Too many requests; see `Retry-After`.",
-    503: "The payment provider cannot be reached (`payment_unavailable`).",
+    503: (
+        "A service the shop needs cannot be reached: the database or cache"
+        " (`service_unavailable`, config.errors) or the payment provider"
+        " (`payment_unavailable`). See `Retry-After`."
+    ),
 }
 
 
 def error_responses(*codes: int, conflict_stock: bool = False) -> dict:
-    """OpenAPI responses for the error statuses of an operation."""
+    """OpenAPI responses for the error statuses of an operation (503: any operation
+    answers it while the database is unreachable)."""
     responses = {}
-    for code in codes:
+    for code in sorted({*codes, 503}):
         if code == 400:
             serializer = ValidationErrorSerializer
         elif code == 409 and conflict_stock:

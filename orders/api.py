@@ -27,7 +27,7 @@ from orders.serializers import CheckoutSerializer, OrderFilterSerializer, OrderS
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "minLength": 1, "maxLength": 255},  # orders.checkout checks it
     location=OpenApiParameter.HEADER,
     required=False,
     description=(
@@ -86,7 +86,9 @@ class OrderListView(generics.ListAPIView):
     serializer_class = OrderSerializer
 
     def get_queryset(self):
-        filters = OrderFilterSerializer(data=self.request.query_params)
+        # A plain dict: from a QueryDict DRF reads `?status=` as "no filter", which the
+        # schema's enum does not allow.
+        filters = OrderFilterSerializer(data=self.request.query_params.dict())
         filters.is_valid(raise_exception=True)
         orders = orders_with_details(user=self.request.user).order_by("-created_at", "-id")
         if filters.validated_data.get("status"):

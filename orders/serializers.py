@@ -20,11 +20,15 @@ class CheckoutLineSerializer(StrictSerializer):
 class CheckoutSerializer(StrictSerializer):
     """`{items: [...]}` orders those lines; `{}` checks out the user's cart."""
 
-    items = CheckoutLineSerializer(many=True, required=False, max_length=MAX_LINES)
+    items = CheckoutLineSerializer(
+        many=True,
+        required=False,
+        allow_empty=False,  # the schema says minItems: 1 (core.api.AutoSchema)
+        max_length=MAX_LINES,
+        error_messages={"empty": "An order needs at least one line."},
+    )
 
     def validate_items(self, items):
-        if not items:
-            raise serializers.ValidationError("An order needs at least one line.", code="empty")
         product_ids = [line["product_id"] for line in items]
         if len(set(product_ids)) != len(product_ids):
             raise serializers.ValidationError(

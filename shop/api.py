@@ -150,7 +150,7 @@ class ProductListCreateView(generics.ListAPIView):
         parameters=[
             OpenApiParameter("search", str, description="Part of the name or SKU."),
         ],
-        responses={200: ProductSerializer(many=True), **error_responses(404)},
+        responses={200: ProductSerializer(many=True), **error_responses(400, 404)},
         auth=[],
     )
     # Everyone sees the same list, so one cached answer per query string serves all;
@@ -224,7 +224,7 @@ class InventoryListView(generics.ListAPIView):
     @extend_schema(
         operation_id="inventory_list",
         tags=["inventory"],
-        responses={200: InventorySerializer(many=True), **error_responses(401, 403, 404)},
+        responses={200: InventorySerializer(many=True), **error_responses(400, 401, 403, 404)},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -1,14 +1,21 @@
 """The OpenAPI schema: valid, served, documented; and the API fuzzed against it.
 
-Schemathesis generates requests from the live schema (served by the app at /api/schema/)
-and runs them in-process on PostgreSQL, as a customer and as staff. Every response must be
-documented (status, content type, body schema) and none may be a 5xx.
+Schemathesis generates requests from the live schema (served by the app at /api/schema/):
+
+- `st run --checks all` (every check: also that the API refuses what the schema forbids
+  and accepts what it allows, authentication, allowed methods) as a customer and
+  anonymously, run in-process against the live server, with `schemathesis.toml`;
+- per operation, in-process on the WSGI app, as a customer and as staff, with ids aimed
+  at real objects: every response documented (status, content type, body schema) and
+  none a 5xx.
 """
 
 import random
+from pathlib import Path
 
 import pytest
 import schemathesis
+from click.testing import CliRunner
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.management import call_command
@@ -19,8 +26,10 @@ from django.test import override_settings
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.cli import schemathesis as st
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -28,13 +37,15 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from core.tests.helpers import client_for
+from orders.checkout import place_order
 from orders.tests.factories import make_order
 from shop.tests.clients import STAFF_PERMISSIONS
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
+ROOT = Path(__file__).resolve().parents[2]
 MAX_EXAMPLES = 8
-# Not `negative_data_rejection`: DRF coerces `0` to "0.00" for a decimal and ignores a
-# malformed `page_size`, by design; the contract asks for no 5xx and documented answers.
+# Not `negative_data_rejection` here (the `st run` tests below check it as a customer):
+# staff's decimal fields take `0` as "0.00", by design.
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -89,6 +100,91 @@ def test_swagger_ui_is_served_from_local_static_files(settings):
     assert finders.find(bundle) is not None  # shipped in the package, collected by collectstatic
     assert "cdn" not in html.lower()
     assert "unpkg" not in html.lower()
+
+
+# --- st run --checks all ------------------------------------------------------------------
+
+# Bounded: a fixed seed, a few examples per operation; schemathesis' coverage phase (the
+# boundary values of every parameter) takes most of the time.
+ST_RUN = [
+    "--checks=all",
+    "--max-examples=5",
+    "--seed=20261203",
+    "--generation-database=none",
+    "--workers=1",  # 2 threads trip CPython 3.11's "AST constructor recursion depth" bug
+    "--no-color",
+]
+
+
+@pytest.fixture
+def live_api(transactional_db, live_server, stripe_sim, settings):
+    """The shop under the live server, paying through the simulator: a customer with an
+    order, products; no throttling."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"auth": "100000/min", "checkout": "100000/min"},
+    }
+    customer = UserFactory()
+    product = ProductFactory(stock=100_000)
+    ProductFactory(stock=100_000)
+    place_order(user=customer, lines=[(product.pk, 1)])  # payment_pending at the simulator
+    return live_server.url, customer
+
+
+@pytest.fixture
+def st_config(tmp_path):
+    """The project's schemathesis.toml, without the crash cache it would write here."""
+    config = tmp_path / "schemathesis.toml"
+    config.write_text((ROOT / "schemathesis.toml").read_text() + "\n[cache]\nenabled = false\n")
+    return config
+
+
+def st_run(config, base_url: str, *options: str):
+    return CliRunner().invoke(
+        st,
+        [
+            f"--config-file={config}",
+            "run",
+            f"{base_url}/api/schema/?format=json",
+            *ST_RUN,
+            *options,
+        ],
+    )
+
+
+def test_st_run_checks_all_as_a_customer_finds_nothing(live_api, st_config):
+    base_url, customer = live_api
+    token = AccessToken.for_user(customer)
+
+    result = st_run(st_config, base_url, f"--header=Authorization: Bearer {token}")
+
+    assert result.exit_code == 0, result.output
+    assert "23 selected / 23 total" in result.output
+
+
+def test_st_run_checks_all_anonymously_finds_nothing(live_api, st_config):
+    """The operations open to anyone (the others answer 401, which the customer's run
+    checks too, by leaving the token out)."""
+    base_url, _ = live_api
+    schema = APIClient().get("/api/schema/?format=json").json()
+    public = [
+        op["operationId"]
+        for item in schema["paths"].values()
+        for op in item.values()
+        if "security" not in op
+    ]
+    assert sorted(public) == [
+        "auth_register",
+        "auth_token",
+        "auth_token_refresh",
+        "products_list",
+        "products_retrieve",
+    ]
+
+    result = st_run(st_config, base_url, *(f"--include-operation-id={op}" for op in public))
+
+    assert result.exit_code == 0, result.output
+    assert "5 selected / 23 total" in result.output
 
 
 # --- fuzzing ---------------------------------------------------------------------------------
