@@ -108,6 +108,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
 elif env.bool("DATABASE_POOL", default=False):
+    if env.bool("DATABASE_PGBOUNCER", default=False):
+        raise ImproperlyConfigured("DATABASE_POOL and DATABASE_PGBOUNCER: pick one pool.")
     # psycopg's pool, per process; it replaces persistent connections (CONN_MAX_AGE 0).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
@@ -115,8 +117,19 @@ elif env.bool("DATABASE_POOL", default=False):
         "max_size": env.int("DATABASE_POOL_MAX", default=8),
     }
 else:
+    # A kept connection to PgBouncer holds no server connection between transactions,
+    # so CONN_MAX_AGE works the same with or without it.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if env.bool("DATABASE_PGBOUNCER", default=False):
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_PGBOUNCER needs a postgres:// DATABASE_URL.")
+    # PgBouncer in transaction mode hands each transaction any server connection, so
+    # nothing may outlive a transaction: no server-side cursors (a named cursor lives in
+    # the session) and no prepared statements (psycopg prepares per session; None turns
+    # them off). The code keeps no other session state: no SET, no advisory locks.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "shop.User"

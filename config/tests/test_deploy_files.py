@@ -16,7 +16,8 @@ def services():
 
 def test_compose_has_the_whole_topology_each_with_a_health_check(services):
     assert set(services) == {
-        "db", "redis", "migrate", "web", "worker", "beat", "nginx", "stripe-simulator"
+        "db", "pgbouncer", "redis", "migrate", "web", "worker", "beat", "nginx",
+        "stripe-simulator",
     }  # fmt: skip
     for name, service in services.items():
         if name != "migrate":  # one-shot: it exits when done
@@ -33,6 +34,7 @@ def test_only_the_one_shot_service_migrates_and_the_app_waits_for_it(services):
             "condition": "service_completed_successfully"
         }
         assert services[name]["depends_on"]["redis"] == {"condition": "service_healthy"}
+        assert services[name]["depends_on"]["pgbouncer"] == {"condition": "service_healthy"}
 
 
 def test_web_can_scale_behind_nginx(services):
@@ -43,6 +45,42 @@ def test_web_can_scale_behind_nginx(services):
     assert nginx["ports"] == ["8000:80"]
     assert nginx["depends_on"] == {"web": {"condition": "service_healthy"}}
     assert "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in nginx["volumes"]
+
+
+def test_the_app_reaches_postgresql_through_pgbouncer_in_transaction_mode(services):
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"] == "postgres://shop:shop@pgbouncer:6432/shop", name
+        assert env["DATABASE_PGBOUNCER"] == "true", name
+    # A migration holds its session; it goes straight to PostgreSQL.
+    assert services["migrate"]["environment"]["DATABASE_URL"] == "postgres://shop:shop@db:5432/shop"
+    assert services["migrate"]["environment"]["DATABASE_PGBOUNCER"] == "false"
+    pgbouncer = services["pgbouncer"]
+    assert pgbouncer["build"] == "deploy/pgbouncer"
+    assert pgbouncer["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert "ports" not in pgbouncer
+    for mount in pgbouncer["volumes"]:
+        assert (ROOT / mount.split(":")[0]).is_file(), mount
+    dockerfile = (ROOT / "deploy" / "pgbouncer" / "Dockerfile").read_text()
+    assert "apt-get install" in dockerfile and " pgbouncer " in dockerfile  # Debian's package
+    ini = _ini(ROOT / "deploy" / "pgbouncer" / "pgbouncer.ini")
+    assert ini["pgbouncer"]["pool_mode"] == "transaction"
+    assert ini["pgbouncer"]["listen_port"] == "6432"
+    assert ini["databases"]["shop"] == "host=db port=5432 dbname=shop"
+    # The password PgBouncer presents to PostgreSQL is the compose database's.
+    userlist = (ROOT / "deploy" / "pgbouncer" / "userlist.txt").read_text().split()
+    assert userlist == [
+        f'"{services["db"]["environment"]["POSTGRES_USER"]}"',
+        f'"{services["db"]["environment"]["POSTGRES_PASSWORD"]}"',
+    ]
+
+
+def _ini(path):
+    import configparser
+
+    parser = configparser.ConfigParser(comment_prefixes=(";", "#"), interpolation=None)
+    parser.read(path)
+    return parser
 
 
 def test_workers_and_beat_run_celery_with_redis(services):

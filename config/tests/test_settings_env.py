@@ -1,5 +1,6 @@
-"""The settings as the environment makes them: `.env.example` loaded as it is. Each case
-imports config.settings in a fresh process with only the variables given."""
+"""The settings as the environment makes them: `.env.example` loaded as it is, and the
+database settings for PgBouncer. Each case imports config.settings in a fresh process
+with only the variables given."""
 
 import json
 import re
@@ -87,3 +88,51 @@ def test_the_example_names_every_variable_the_settings_read():
     listed = set(re.findall(r"(?m)^(?:# )?([A-Z][A-Z0-9_]*)=", EXAMPLE.read_text()))
     assert read, "no env(...) call found in config/settings.py"
     assert read - listed == set(), "add these to .env.example"
+
+
+def test_behind_pgbouncer_nothing_outlives_a_transaction():
+    loaded = load_settings(
+        {
+            "DEBUG": "true",
+            "DATABASE_URL": "postgres://shop:pw@pgbouncer:6432/shop",
+            "DATABASE_PGBOUNCER": "true",
+            "CONN_MAX_AGE": "120",
+        },
+        "DATABASES",
+    )
+
+    database = loaded["DATABASES"]["default"]
+    assert database["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert database["OPTIONS"]["prepare_threshold"] is None
+    assert "pool" not in database["OPTIONS"]
+    # The kept connection is to PgBouncer, which lends a server connection per transaction.
+    assert database["CONN_MAX_AGE"] == 120
+
+
+def test_without_pgbouncer_server_side_cursors_stay_available():
+    loaded = load_settings(
+        {"DEBUG": "true", "DATABASE_URL": "postgres://shop:pw@db:5432/shop"}, "DATABASES"
+    )
+
+    assert loaded["DATABASES"]["default"].get("DISABLE_SERVER_SIDE_CURSORS", False) is False
+
+
+def test_pgbouncer_and_psycopgs_pool_together_are_refused():
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "ENV_FILE": "",
+            "DEBUG": "true",
+            "DATABASE_URL": "postgres://shop:pw@pgbouncer:6432/shop",
+            "DATABASE_PGBOUNCER": "true",
+            "DATABASE_POOL": "true",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "DATABASE_POOL and DATABASE_PGBOUNCER" in result.stderr
