@@ -1,10 +1,16 @@
 """docker-compose.yml and deploy/nginx.conf, checked by reading them (no Docker engine here)."""
 
+import json
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
+
+from config.tests import stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,3 +110,51 @@ def test_nginx_buffers_for_sync_workers_and_passes_the_client_details():
     for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Request-ID", "Host"):
         assert f"proxy_set_header {header} " in conf
     assert conf.count("{") == conf.count("}")
+
+
+# deploy/nginx.conf run for real (Debian's nginx, config/tests/stack.py) in front of a
+# backend that answers with the headers it received.
+
+
+class _EchoHeaders(BaseHTTPRequestHandler):
+    def do_GET(self):  # http.server's naming
+        body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def proxied():
+    backend = ThreadingHTTPServer(("127.0.0.1", 0), _EchoHeaders)
+    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    try:
+        with stack.nginx([f"127.0.0.1:{backend.server_address[1]}"]) as (url, _log):
+            yield url
+    finally:
+        backend.shutdown()
+        backend.server_close()
+
+
+def test_nginx_keeps_the_scheme_an_outer_tls_proxy_reported(proxied):
+    # Overwritten with this hop's `http`, Django would redirect the https request to
+    # https again: a redirect loop behind a load balancer that ends TLS.
+    seen = httpx.get(f"{proxied}/", headers={"X-Forwarded-Proto": "https"}).json()
+    assert seen["x-forwarded-proto"] == "https"
+
+
+def test_nginx_says_http_when_no_proxy_reported_a_scheme(proxied):
+    seen = httpx.get(f"{proxied}/").json()
+    assert seen["x-forwarded-proto"] == "http"
+
+
+def test_nginx_passes_the_host_with_its_port(proxied):
+    # Django's CSRF origin check compares the Origin (http://localhost:8000) with the Host.
+    seen = httpx.get(f"{proxied}/", headers={"Host": "localhost:8000"}).json()
+    assert seen["host"] == "localhost:8000"
+    assert seen["x-request-id"]
