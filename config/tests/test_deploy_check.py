@@ -1,6 +1,7 @@
 """Production settings: `manage.py check --deploy` is clean with a production environment,
 and the security headers (CSP included) are what the payment page needs."""
 
+import os
 import re
 import subprocess
 import sys
@@ -10,30 +11,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PRODUCTION_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "kP9#vX2!qL7@zR4$wN8^tB3&yM6*hJ1%cF5(gD0)sA-uE+iO_Tq3Lw8Zr",
-    "JWT_SIGNING_KEY": "jwt-Zq8Lr3Vn7Tx2Wb5Yc9Md4Kf6Hg1Js0Pa",
-    "ALLOWED_HOSTS": "shop.example.com",
-    "CSRF_TRUSTED_ORIGINS": "https://shop.example.com",
-    "DATABASE_URL": "postgres://shop:secret@db.internal:5432/shop",
-    "REDIS_URL": "redis://cache.internal:6379/0",
-    "STRIPE_SECRET_KEY": "sk_live_51Hx0000000000000000000000",
-    "STRIPE_PUBLISHABLE_KEY": "pk_live_51Hx0000000000000000000000",
-    "STRIPE_WEBHOOK_SECRET": "whsec_0000000000000000000000000000",
-    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
-}
-
 
 def run_deploy_check(**overrides):
-    # Only the variables given: nothing from the test run's environment (DEBUG, the
-    # test keys, SECURE_SSL_REDIRECT=false ...) leaks into the check.
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(ROOT), **PRODUCTION_ENV, **overrides}
-    env = {key: value for key, value in env.items() if value is not None}
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+    # scripts/deploy-check.sh --ci, as `make test` runs it: a made-up production
+    # environment and nothing from the test run's (DEBUG, the test keys,
+    # SECURE_SSL_REDIRECT=false ...); VAR=value arguments change it.
+    args = [f"{key}={'' if value is None else value}" for key, value in overrides.items()]
+    return subprocess.run(  # noqa: S603 - our script
+        [ROOT / "scripts" / "deploy-check.sh", "--ci", *args],
         cwd=ROOT,
-        env=env,
+        env={"PATH": os.environ["PATH"], "PYTHON": sys.executable},
         capture_output=True,
         text=True,
         timeout=120,
@@ -53,6 +40,12 @@ def test_the_deploy_check_catches_debug_left_on():
 
     assert result.returncode == 1
     assert "security.W018" in result.stderr
+
+
+def test_make_test_runs_the_deploy_check():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\ntest: ", 1)[1].split("\n\n", 1)[0]
+    assert "scripts/deploy-check.sh --ci" in recipe
 
 
 def test_production_refuses_to_start_without_a_secret_key():
