@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shop
 
-.PHONY: run test lint venv
+.PHONY: run test lint venv deploy-check scale-check
 
 venv: $(STAMP)
 
@@ -18,10 +18,23 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: venv
 	scripts/run-dev.sh
 
-# The import rules (.importlinter, docs/architecture.md) first: a broken layer fails fast.
+# The import rules (.importlinter, docs/architecture.md) and the deployment checks first:
+# they fail fast. Then every test, then the scale-out proof through PgBouncer and nginx.
 test: venv
 	$(BIN)/lint-imports
+	scripts/deploy-check.sh --ci
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/pytest --create-db
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python scripts/scale_check.py
+
+# `manage.py check --deploy --fail-level WARNING` with a made-up production environment
+# (on a server, run scripts/deploy-check.sh without --ci: it checks the real one).
+deploy-check: venv
+	scripts/deploy-check.sh --ci
+
+# The concurrency, idempotency and payment tests through PgBouncer in transaction mode,
+# and the race tests through nginx to two gunicorn nodes (scripts/scale_check.py).
+scale-check: venv
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python scripts/scale_check.py
 
 lint: venv
 	$(BIN)/ruff check .
