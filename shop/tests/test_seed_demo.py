@@ -72,3 +72,45 @@ def test_is_idempotent(settings):
         list(Inventory.objects.order_by("product_id").values_list("available", "received")),
         AuditEvent.objects.count(),
     ) == state
+
+
+# A compose or production stack (DEBUG off): the first staff user from createsuperuser,
+# then the demo products without any account of known password.
+
+
+def test_products_only_works_with_debug_off_and_creates_no_account(settings):
+    settings.DEBUG = False
+    call_command(
+        "createsuperuser", "--noinput", email="owner@shop.example", stdout=StringIO()
+    )  # the password comes later: `changepassword`, or DJANGO_SUPERUSER_PASSWORD
+    owner = User.objects.get()
+
+    out = StringIO()
+    call_command("seed_demo", "--products-only", stdout=out)
+
+    assert list(User.objects.all()) == [owner]
+    assert owner.is_superuser and owner.is_staff
+    assert Product.objects.count() >= 5
+    assert Inventory.objects.filter(available__gt=0).count() >= 5
+    assert set(
+        AuditEvent.objects.filter(action="product.created").values_list("actor", flat=True)
+    ) == {owner.pk}
+    assert "by owner@shop.example" in out.getvalue()
+    call_command("seed_demo", "--products-only", stdout=out)  # idempotent
+    assert "(0 new product(s))" in out.getvalue()
+
+
+def test_products_only_needs_a_superuser_first(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="createsuperuser"):
+        call_command("seed_demo", "--products-only")
+
+    assert not Product.objects.exists()
+
+
+def test_without_debug_the_refusal_says_what_to_do_instead(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="seed_demo --products-only"):
+        seed()

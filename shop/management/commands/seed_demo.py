@@ -21,31 +21,62 @@ PRODUCTS = [
 
 
 class Command(BaseCommand):
-    help = "Load demo data: an admin, a customer and a few products with stock (DEBUG only)."
+    help = (
+        "Load demo data: an admin, a customer and a few products with stock (DEBUG only). "
+        "--products-only: just the products, also without DEBUG (e.g. a fresh compose stack)."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--products-only",
+            action="store_true",
+            help="Only the demo products, received by the first superuser; no accounts, so "
+            "no known passwords: safe with DEBUG off. Run createsuperuser first.",
+        )
+
+    def handle(self, *args, products_only=False, **options):
+        if products_only:
+            self._products_only()
+            return
         if not settings.DEBUG:
-            raise CommandError("seed_demo only runs with DEBUG on; it creates known passwords.")
+            raise CommandError(
+                "seed_demo only runs with DEBUG on; it creates known passwords. "
+                "With DEBUG off: createsuperuser, then seed_demo --products-only."
+            )
         with transaction.atomic():
             admin = User.objects.filter(email=ADMIN[0]).first()
             if admin is None:
                 admin = User.objects.create_superuser(*ADMIN)
             if not User.objects.filter(email=CUSTOMER[0]).exists():
                 User.objects.create_user(*CUSTOMER)
-            created = 0
-            for sku, name, price, stock, description in PRODUCTS:
-                if Product.objects.filter(sku=sku).exists():
-                    continue
-                create_product(
-                    sku=sku,
-                    name=name,
-                    price=Decimal(price),
-                    description=description,
-                    initial_stock=stock,
-                    actor=admin,
-                )
-                created += 1
+            created = _create_products(actor=admin)
         self.stdout.write(
             f"Demo data ready ({created} new product(s)). Staff: {ADMIN[0]} / {ADMIN[1]}; "
             f"customer: {CUSTOMER[0]} / {CUSTOMER[1]}."
         )
+
+    def _products_only(self):
+        # The audit log names who received the stock: a real staff member, not a demo one.
+        actor = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+        if actor is None:
+            raise CommandError("No superuser yet: run `manage.py createsuperuser` first.")
+        with transaction.atomic():
+            created = _create_products(actor=actor)
+        self.stdout.write(f"Demo products ready ({created} new product(s)), by {actor.email}.")
+
+
+def _create_products(*, actor) -> int:
+    created = 0
+    for sku, name, price, stock, description in PRODUCTS:
+        if Product.objects.filter(sku=sku).exists():
+            continue
+        create_product(
+            sku=sku,
+            name=name,
+            price=Decimal(price),
+            description=description,
+            initial_stock=stock,
+            actor=actor,
+        )
+        created += 1
+    return created
