@@ -158,3 +158,39 @@ def test_nginx_passes_the_host_with_its_port(proxied):
     seen = httpx.get(f"{proxied}/", headers={"Host": "localhost:8000"}).json()
     assert seen["host"] == "localhost:8000"
     assert seen["x-request-id"]
+
+
+# .dockerignore: the image (`COPY . .`) takes neither the local venv nor secrets nor data.
+
+
+def _docker_ignores(path: str, patterns: list[str]) -> bool:
+    """Docker's rule: the last pattern that matches the path or one of its parent
+    directories decides; `!` re-includes; `**` spans directories, `*` does not."""
+    ignored = False
+    parts = path.split("/")
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        body = pattern.removeprefix("!").strip("/")
+        regex = re.escape(body).replace(r"\*\*/", "(?:.*/)?").replace(r"\*\*", ".*")
+        regex = regex.replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+        prefixes = ("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        if any(re.fullmatch(regex, prefix) for prefix in prefixes):
+            ignored = not negate
+    return ignored
+
+
+def test_the_docker_build_context_leaves_out_local_state_and_secrets():
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for path in (".venv/bin/python", ".env", ".env.production", "db.sqlite3", ".git/HEAD",
+                 "shop/__pycache__/models.cpython-311.pyc", "staticfiles/app.css",
+                 "test-results/page.png", "bench/results/run.json"):  # fmt: skip
+        assert _docker_ignores(path, patterns), path
+    # What the Dockerfile needs stays.
+    for path in ("requirements.txt", "manage.py", "config/settings.py", "config/gunicorn.py",
+                 "templates/base.html", "static/css/shop.css", "deploy/nginx.conf",
+                 ".env.example"):  # fmt: skip
+        assert not _docker_ignores(path, patterns), path
