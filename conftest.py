@@ -1,8 +1,11 @@
-"""Project-wide test setup: the suite runs against a real PostgreSQL server."""
+"""Project-wide test setup: the suite runs against real PostgreSQL and Redis servers."""
 
 import os
 
 import pytest
+
+# PostgreSQL and Redis as the tests expect them (docker-compose.yml's publish no port).
+TEST_SERVICES = "docker compose -f docker-compose.test.yml up -d"
 
 
 def pytest_configure(config):
@@ -11,6 +14,7 @@ def pytest_configure(config):
     if not url.startswith(("postgres://", "postgresql://")):
         pytest.exit(f"The tests need PostgreSQL; DATABASE_URL is {url!r}.", returncode=2)
     _require_postgres(url)
+    _require_redis(os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/0"))
     from django.db.backends.signals import connection_created
 
     connection_created.connect(_allow_audit_truncate, dispatch_uid="audit_allow_truncate")
@@ -25,8 +29,24 @@ def _require_postgres(url):
     except psycopg.OperationalError as exc:
         pytest.exit(
             f"Cannot connect to PostgreSQL at {conninfo}: {exc}\n"
-            "Start it with `pg_ctlcluster 15 main start` (Debian), `docker compose up -d db`, "
-            "or point DATABASE_URL at a running server.",
+            "Start it with `pg_ctlcluster 15 main start` (Debian), "
+            f"`{TEST_SERVICES} db`, or point DATABASE_URL at a running server.",
+            returncode=2,
+        )
+
+
+def _require_redis(url):
+    # The Celery worker, readiness and benchmark tests talk to a real Redis.
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.exit(
+            f"Cannot connect to Redis at {url}: {exc}\n"
+            "Start it with `redis-server --daemonize yes` (Debian: apt-get install "
+            f"redis-server), `{TEST_SERVICES} redis`, or point CELERY_TEST_BROKER_URL at "
+            "a running server.",
             returncode=2,
         )
 

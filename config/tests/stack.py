@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -132,6 +133,13 @@ def gunicorn(env: dict, *, workers: int = 2, threads: int = 4) -> Iterator[str]:
     finally:
         _stop(proc)
         log.close()
+
+
+def database_url(settings_dict: dict) -> str:
+    """The URL of a Django database (the test database, for processes the tests start)."""
+    password = f":{quote(settings_dict['PASSWORD'])}" if settings_dict["PASSWORD"] else ""
+    host, port = settings_dict["HOST"], settings_dict["PORT"]
+    return f"postgres://{settings_dict['USER']}{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
 def production_env(**overrides: str) -> dict:

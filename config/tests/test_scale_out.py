@@ -11,7 +11,6 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
-from urllib.parse import quote
 
 import httpx
 import psycopg
@@ -43,12 +42,9 @@ CHECKOUT = "/api/v1/orders/checkout"
 @pytest.fixture(scope="module")
 def web(django_db_setup):
     """nginx (deploy/nginx.conf) -> two gunicorn nodes -> PgBouncer -> the test database."""
-    db = connection.settings_dict
-    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
-    database_url = f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     sim = StripeSimulator(webhook_secret=settings.STRIPE_WEBHOOK_SECRET).start()
     env = stack.production_env(
-        DATABASE_URL=database_url,
+        DATABASE_URL=stack.database_url(connection.settings_dict),
         DATABASE_PGBOUNCER="true",
         SECRET_KEY=settings.SECRET_KEY,
         JWT_SIGNING_KEY=settings.JWT_SIGNING_KEY,  # tokens made here are valid there
