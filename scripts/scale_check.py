@@ -59,8 +59,10 @@ def main(argv: list[str]) -> int:
     _recreate_test_database(url, f"test_{name}")
 
     tmp = Path(tempfile.mkdtemp(prefix="shop-pgbouncer-"))
-    if os.geteuid() == 0:
-        shutil.chown(tmp, "postgres")  # PgBouncer drops root for postgres: its files live here
+    # PgBouncer refuses to run as root: it switches to this user, who owns its files.
+    run_as = _unprivileged_user() if os.geteuid() == 0 else None
+    if run_as:
+        shutil.chown(tmp, run_as)
     port = _free_port()
     (tmp / "userlist.txt").write_text(f'"{user}" "{url.password or ""}"\n')
     (tmp / "pgbouncer.ini").write_text(
@@ -84,8 +86,8 @@ def main(argv: list[str]) -> int:
         )
     )
     command = [_binary("pgbouncer"), str(tmp / "pgbouncer.ini")]
-    if os.geteuid() == 0:
-        command[1:1] = ["-u", "postgres"]  # it refuses to run as root
+    if run_as:
+        command[1:1] = ["-u", run_as]
     # Its log goes to the file (printed if the run fails).
     bouncer = subprocess.Popen(  # noqa: S603 - Debian's pgbouncer, our config
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -162,6 +164,15 @@ def _pool_report(port: int, user: str, database: str) -> str:
         f"PgBouncer served {stats['total_xact_count']} transactions "
         f"({stats['total_query_count']} queries) on at most {POOL_SIZE} server connections"
     )
+
+
+def _unprivileged_user() -> str:
+    import pwd
+
+    try:
+        return pwd.getpwnam("postgres").pw_name
+    except KeyError:  # PostgreSQL runs elsewhere (a container): no postgres user here
+        return "nobody"
 
 
 def _binary(name: str) -> str | None:
