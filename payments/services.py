@@ -197,7 +197,21 @@ def apply_payment_intent(*, payment_intent: dict, declined: bool = False) -> Non
         return
     with transaction.atomic():
         order = order_services.lock_order(order_id=order_id)
-        payment = _mirror(order=order, intent=payment_intent)
+        payment = Payment.objects.select_for_update().filter(order=order).first()
+        if payment is not None and payment.stripe_payment_intent_id != payment_intent["id"]:
+            order_services.flag_for_review(
+                order=order,
+                reason=(
+                    f"A second PaymentIntent {payment_intent['id']} "
+                    f"({payment_intent['status']}) names this order."
+                ),
+            )
+            return
+        if declined:
+            # A decline is a fact about one attempt: recorded even when a later attempt's
+            # success reached the shop first (this event is then a stale snapshot).
+            _record_decline(order=order, intent=payment_intent)
+        payment = _mirror(order=order, payment=payment, intent=payment_intent)
         if payment is None:
             return
         status = payment_intent["status"]
@@ -211,18 +225,24 @@ def apply_payment_intent(*, payment_intent: dict, declined: bool = False) -> Non
             order_services.fail_order(
                 order=order, reason=payment_intent.get("cancellation_reason") or "canceled"
             )
-        elif declined:
-            record(
-                action=Action.PAYMENT_DECLINED,
-                entity_type=Entity.ORDER,
-                entity_id=order.pk,
-                after={"reason": payment.last_error, "payment_intent": payment_intent["id"]},
-            )
-            emails.enqueue(
-                order_id=order.pk,
-                kind=emails.Kind.DECLINED,
-                context={"reason": payment.last_error},
-            )
+
+
+def _record_decline(*, order: Order, intent: dict) -> None:
+    """Audit a declined attempt; tell the customer while they can still pay."""
+    reason = _decline_reason(intent)
+    record(
+        action=Action.PAYMENT_DECLINED,
+        entity_type=Entity.ORDER,
+        entity_id=order.pk,
+        after={"reason": reason, "payment_intent": intent["id"]},
+    )
+    if order.status in Order.HOLDING_STOCK:
+        emails.enqueue(order_id=order.pk, kind=emails.Kind.DECLINED, context={"reason": reason})
+
+
+def _decline_reason(intent: dict) -> str:
+    error = intent.get("last_payment_error") or {}
+    return error.get("message") or error.get("code") or "declined"
 
 
 def _order_id_for(intent: dict):
@@ -246,15 +266,10 @@ def _as_uuid(value):
         return None
 
 
-def _mirror(*, order: Order, intent: dict) -> Payment | None:
-    """Create or update the shop's Payment row from a PaymentIntent (order row locked)."""
-    payment = Payment.objects.select_for_update().filter(order=order).first()
-    if payment is not None and payment.stripe_payment_intent_id != intent["id"]:
-        order_services.flag_for_review(
-            order=order,
-            reason=f"A second PaymentIntent {intent['id']} ({intent['status']}) names this order.",
-        )
-        return None
+def _mirror(*, order: Order, payment: Payment | None, intent: dict) -> Payment | None:
+    """Create or update the order's Payment row (`payment`, locked, or None before the
+    first) from a PaymentIntent; None when the snapshot is older than what is stored.
+    The order row is locked."""
     if payment is not None and payment.status in _FINAL and intent["status"] != payment.status:
         # Succeeded and canceled are final at Stripe: this is an older snapshot
         # (a decline delivered after the success), so it must not undo anything.
@@ -267,14 +282,13 @@ def _mirror(*, order: Order, intent: dict) -> Payment | None:
             amount=order.total,
             currency=order.currency,
         )
-    error = intent.get("last_payment_error") or {}
     payment.client_secret = payment.client_secret or intent.get("client_secret") or ""
     payment.status = intent["status"]
     payment.amount_received = gateway.from_minor_units(
         intent.get("amount_received") or 0, intent["currency"]
     )
-    if error:
-        payment.last_error = error.get("message") or error.get("code") or "declined"
+    if intent.get("last_payment_error"):
+        payment.last_error = _decline_reason(intent)
     elif intent["status"] == Payment.Status.SUCCEEDED:
         payment.last_error = ""
     payment.save()

@@ -11,7 +11,7 @@ from django.db import OperationalError
 from orders import services as order_services
 from orders.checkout import place_order
 from orders.exceptions import InvalidTransition
-from orders.models import Order
+from orders.models import Order, OrderEmail
 from orders.selectors import stock_discrepancies
 from orders.tests.factories import make_due
 from payments import gateway, services
@@ -179,6 +179,11 @@ def test_a_stale_decline_delivered_after_the_success_does_not_undo_the_payment(s
     payment = Payment.objects.get(pk=payment.pk)
     assert (payment.status, payment.amount_received) == ("succeeded", Decimal("10.00"))
     assert payment.last_error == ""
+    # The declined attempt still happened: the order's history says so, and no
+    # "declined" email follows the receipt.
+    assert audit_count("payment.declined", order.pk) == 1
+    kinds = set(OrderEmail.objects.filter(order=order).values_list("kind", flat=True))
+    assert kinds == {"placed", "paid"}
 
 
 def _pay_late(sim, product, quantity):
