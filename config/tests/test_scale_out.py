@@ -3,10 +3,9 @@ reaching PostgreSQL through PgBouncer in transaction mode, and the exact counts 
 race tests still hold when the racing requests are spread over both nodes.
 
 scripts/scale_check.py (`make scale-check`, part of `make test`) starts PgBouncer and runs
-this module through it; elsewhere it is skipped.
+this module through it; the plain test run does not collect it (conftest.py).
 """
 
-import os
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -28,13 +27,7 @@ from payments.tests.helpers import confirm, wait_until
 from shop.models import Inventory
 from shop.tests.factories import ProductFactory, UserFactory
 
-pytestmark = [
-    pytest.mark.skipif(
-        os.environ.get("SCALE_CHECK") != "1",
-        reason="needs PgBouncer: runs in scripts/scale_check.py (make test, make scale-check)",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 CHECKOUT = "/api/v1/orders/checkout"
 
