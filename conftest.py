@@ -23,7 +23,7 @@ def pytest_configure(config):
     _require_redis(os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/0"))
     from django.db.backends.signals import connection_created
 
-    connection_created.connect(_allow_audit_truncate, dispatch_uid="audit_allow_truncate")
+    connection_created.connect(_allow_append_only_truncate, dispatch_uid="audit_allow_truncate")
 
 
 def _require_postgres(url):
@@ -57,15 +57,17 @@ def _require_redis(url):
         )
 
 
-def _allow_audit_truncate(sender, connection, **kwargs):
-    """Let the test runner empty the append-only audit table between transactional tests.
+def _allow_append_only_truncate(sender, connection, **kwargs):
+    """Let the test runner empty the append-only tables (the audit log, the wallet ledger)
+    between transactional tests.
 
-    The trigger installed by audit/migrations/0002 permits TRUNCATE only when the session
-    opts in; production sessions never do.
+    The triggers installed by audit/migrations/0002 and wallets/migrations/0002 permit
+    TRUNCATE only when the session opts in; production sessions never do.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET audit.allow_truncate = 'on'")
+            cursor.execute("SET wallets.allow_truncate = 'on'")
 
 
 @pytest.fixture(autouse=True)

@@ -38,6 +38,23 @@ class Action(models.TextChoices):
     PAYMENT_DECLINED = "payment.declined", "Payment declined"
     REFUND_REQUESTED = "payment.refund_requested", "Refund requested"
     REFUND_MADE_EXTERNALLY = "payment.refunded_externally", "Refund made outside the shop"
+    REFUNDED_TO_WALLET = "payment.refunded_to_wallet", "Refunded to the wallet"
+    # Wallets: one action per ledger entry type (the balance moved), then the rest
+    WALLET_DEPOSIT = "wallet.deposit", "Wallet deposit credited"
+    WALLET_WITHDRAWAL = "wallet.withdrawal", "Wallet withdrawal taken"
+    WALLET_WITHDRAWAL_REVERSAL = "wallet.withdrawal_reversal", "Wallet withdrawal given back"
+    WALLET_PAYMENT = "wallet.payment", "Order paid from the wallet"
+    WALLET_REFUND = "wallet.refund", "Order refunded to the wallet"
+    WALLET_EARNING = "wallet.earning", "Merchant earning credited"
+    WALLET_EARNING_REVERSAL = "wallet.earning_reversal", "Merchant earning reversed"
+    WALLET_ADJUSTMENT = "wallet.adjustment", "Wallet adjusted by staff"
+    WALLET_LOCKED = "wallet.locked", "Wallet locked"
+    WALLET_UNLOCKED = "wallet.unlocked", "Wallet unlocked"
+    WALLET_DRIFT_DETECTED = "wallet.drift_detected", "Wallet ledger drift detected"
+    DEPOSIT_CANCELED = "deposit.canceled", "Deposit canceled"
+    DEPOSIT_FLAGGED = "deposit.flagged", "Deposit needs review"
+    WITHDRAWAL_PAID = "withdrawal.paid", "Withdrawal paid out"
+    WITHDRAWAL_REJECTED = "withdrawal.rejected", "Withdrawal rejected"
 
 
 class Entity(models.TextChoices):
@@ -48,3 +65,6 @@ class Entity(models.TextChoices):
     INVENTORY = "inventory", "Inventory"
     ORDER = "order", "Order"
     ORDER_EMAIL = "order_email", "Order email"
+    WALLET = "wallet", "Wallet"
+    DEPOSIT = "deposit", "Deposit"
+    WITHDRAWAL = "withdrawal", "Withdrawal"

@@ -1,7 +1,8 @@
 """The Celery app: Redis as broker, beat for the periodic jobs.
 
 Tasks are thin wrappers around services (orders/tasks.py, payments/tasks.py,
-shop/tasks.py); the same services back the management commands kept for cron users.
+wallets/tasks.py, shop/tasks.py); the same services back the management commands kept
+for cron users.
 Run a worker with `celery -A config worker` and the scheduler with `celery -A config beat`
 (one beat process only: it is the clock that enqueues the periodic tasks below).
 """
@@ -41,6 +42,11 @@ app.conf.beat_schedule = {
     "check-stock-drift": {
         "task": "orders.tasks.check_stock_drift",
         "schedule": crontab(hour=3, minute=15),
+        "options": {"expires": 3600},
+    },
+    "check-wallet-drift": {
+        "task": "wallets.tasks.check_wallet_drift",
+        "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 3600},
     },
     "flush-expired-tokens": {

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "shop",
     "orders",
     "payments",
+    "wallets",
     "audit",
     "csp",
     "axes",

@@ -39,6 +39,7 @@ SCALE_TESTS = [
     "payments/tests/test_reconcile.py",
     "payments/tests/test_api_e2e.py",
     "payments/tests/test_invariants_random.py",
+    "wallets/tests/test_concurrency.py",
     "config/tests/test_scale_out.py",
 ]
 
@@ -143,11 +144,13 @@ def _recreate_test_database(url, test_name: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{test_name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{test_name}"')
-        # The suite empties the append-only audit table between transactional tests,
-        # which its trigger allows only where this is on. conftest.py turns it on with
-        # SET per connection; behind PgBouncer a SET stays on whichever server connection
-        # ran it, so the test database carries it instead (never a production one).
-        conn.execute(f"ALTER DATABASE \"{test_name}\" SET audit.allow_truncate = 'on'")
+        # The suite empties the append-only tables (the audit log, the wallet ledger)
+        # between transactional tests, which their triggers allow only where this is on.
+        # conftest.py turns it on with SET per connection; behind PgBouncer a SET stays on
+        # whichever server connection ran it, so the test database carries it instead
+        # (never a production one).
+        for setting in ("audit.allow_truncate", "wallets.allow_truncate"):
+            conn.execute(f"ALTER DATABASE \"{test_name}\" SET {setting} = 'on'")
 
 
 def _pool_report(port: int, user: str, database: str) -> str:

@@ -19,6 +19,7 @@ def test_beat_schedules_every_periodic_job_on_a_registered_task():
         "expire-orders": "orders.tasks.expire_orders",
         "reconcile-payments": "payments.tasks.reconcile_payments",
         "check-stock-drift": "orders.tasks.check_stock_drift",
+        "check-wallet-drift": "wallets.tasks.check_wallet_drift",
         "flush-expired-tokens": "shop.tasks.flush_expired_tokens",
         "prune-webhook-payloads": "payments.tasks.prune_webhook_payloads",
     }
@@ -28,8 +29,9 @@ def test_beat_schedules_every_periodic_job_on_a_registered_task():
     # A lost webhook is applied well before the order's reservation would run out.
     assert schedule["reconcile-payments"]["schedule"] == 120
     assert schedule["reconcile-payments"]["schedule"] < settings.RESERVATION_TTL.total_seconds() / 3
-    nightly = schedule["check-stock-drift"]["schedule"]
-    assert isinstance(nightly, crontab) and nightly.hour == {3}
+    for job in ("check-stock-drift", "check-wallet-drift"):
+        nightly = schedule[job]["schedule"]
+        assert isinstance(nightly, crontab) and nightly.hour == {3}
     # A run nobody picked up before the next one is due is dropped, not piled up.
     assert schedule["expire-orders"]["options"]["expires"] < timedelta(minutes=1).seconds
 
