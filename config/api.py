@@ -21,6 +21,7 @@ from core.exceptions import NotPermitted, ShopError
 from orders.exceptions import IdempotencyConflict, InvalidTransition
 from payments.exceptions import InvalidRefund, PaymentInProgress, PaymentUnavailable
 from shop.exceptions import InsufficientStock, InvalidCart
+from wallets.exceptions import InsufficientFunds, WalletLocked
 
 # Business errors from the services: class -> HTTP status. The most specific class wins.
 SHOP_ERROR_STATUS = {
@@ -29,6 +30,8 @@ SHOP_ERROR_STATUS = {
     InsufficientStock: status.HTTP_409_CONFLICT,
     InvalidTransition: status.HTTP_409_CONFLICT,
     PaymentInProgress: status.HTTP_409_CONFLICT,
+    InsufficientFunds: status.HTTP_409_CONFLICT,
+    WalletLocked: status.HTTP_409_CONFLICT,
     IdempotencyConflict: status.HTTP_422_UNPROCESSABLE_ENTITY,
     NotPermitted: status.HTTP_403_FORBIDDEN,
     PaymentUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,

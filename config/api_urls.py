@@ -8,6 +8,7 @@ from config.errors import not_found
 from orders import api as orders_api
 from payments import api as payments_api
 from shop import api as shop_api
+from wallets import api as wallets_api
 
 v1 = [
     # auth
@@ -36,6 +37,24 @@ v1 = [
     path("orders/<uuid:pk>/cancel", orders_api.OrderCancelView.as_view(), name="order-cancel"),
     path("orders/<uuid:pk>/fulfil", orders_api.OrderFulfilView.as_view(), name="order-fulfil"),
     path("orders/<uuid:pk>/refund", payments_api.OrderRefundView.as_view(), name="order-refund"),
+    # wallet
+    path("wallet", wallets_api.WalletView.as_view(), name="wallet"),
+    path("wallet/transactions", wallets_api.LedgerView.as_view(), name="wallet-transactions"),
+    path(
+        "wallet/withdrawals",
+        wallets_api.WithdrawalCreateView.as_view(),
+        name="wallet-withdrawals",
+    ),
+    path(
+        "wallet/withdrawals/<uuid:pk>/approve",
+        wallets_api.WithdrawalApproveView.as_view(),
+        name="wallet-withdrawal-approve",
+    ),
+    path(
+        "wallet/withdrawals/<uuid:pk>/reject",
+        wallets_api.WithdrawalRejectView.as_view(),
+        name="wallet-withdrawal-reject",
+    ),
     # audit
     path("audit", audit_api.AuditEventListView.as_view(), name="audit"),
 ]

@@ -58,7 +58,12 @@ def test_spectacular_validate_fail_on_warn_passes(tmp_path):
     out = tmp_path / "schema.yml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     text = out.read_text()
-    for path in ("/api/v1/orders/checkout:", "/api/v1/orders/{id}/refund:", "/api/v1/audit:"):
+    for path in (
+        "/api/v1/orders/checkout:",
+        "/api/v1/orders/{id}/refund:",
+        "/api/v1/audit:",
+        "/api/v1/wallet/withdrawals/{id}/approve:",
+    ):
         assert path in text
 
 
@@ -71,12 +76,13 @@ def test_schema_documents_every_operation_with_errors():
         for path, item in schema["paths"].items()
         for method, op in item.items()
     }
-    assert len(operations) == 23
+    assert len(operations) == 28
     for (method, path), op in operations.items():
         codes = set(op["responses"])
         assert codes & {"200", "201", "204"}, (method, path)
         assert any(code.startswith("4") for code in codes), (method, path)
-        if method in ("POST", "PUT", "PATCH") and not path.endswith(("/pay", "/cancel", "/fulfil")):
+        bodyless = ("/pay", "/cancel", "/fulfil", "/approve", "/reject")
+        if method in ("POST", "PUT", "PATCH") and not path.endswith(bodyless):
             assert "requestBody" in op, (method, path)
     checkout = operations[("POST", "/api/v1/orders/checkout")]
     assert {"200", "201", "400", "401", "409", "422", "429"} <= set(checkout["responses"])
@@ -159,7 +165,7 @@ def test_st_run_checks_all_as_a_customer_finds_nothing(live_api, st_config):
     result = st_run(st_config, base_url, f"--header=Authorization: Bearer {token}")
 
     assert result.exit_code == 0, result.output
-    assert "23 selected / 23 total" in result.output
+    assert "28 selected / 28 total" in result.output
 
 
 def test_st_run_checks_all_anonymously_finds_nothing(live_api, st_config):
@@ -184,7 +190,7 @@ def test_st_run_checks_all_anonymously_finds_nothing(live_api, st_config):
     result = st_run(st_config, base_url, *(f"--include-operation-id={op}" for op in public))
 
     assert result.exit_code == 0, result.output
-    assert "5 selected / 23 total" in result.output
+    assert "5 selected / 28 total" in result.output
 
 
 # --- fuzzing ---------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ NOT_STAFF_WRITES = {
     ("cart-item", "delete"): "the user: their own cart",
     ("checkout", "post"): "the user: their own order",
     ("order-pay", "post"): "the owner of the order only",
+    ("wallet-withdrawals", "post"): "the user: from their own wallet",
 }
 
 
@@ -96,6 +97,15 @@ def test_the_admin_actions_need_the_permissions_api_md_names():
         "payments.Payment": {"refund": "payments.add_refund"},
         "shop.Product": {"restock": "shop.change_inventory"},
         "payments.WebhookEvent": {"replay": "payments.change_webhookevent"},
+        "wallets.Wallet": {
+            "lock_selected": "wallets.change_wallet",
+            "unlock_selected": "wallets.change_wallet",
+            "adjust_selected": "wallets.adjust_balance",
+        },
+        "wallets.Withdrawal": {
+            "approve_selected": "wallets.change_withdrawal",
+            "reject_selected": "wallets.change_withdrawal",
+        },
     }
     for label, actions in expected.items():
         model_admin = next(ma for m, ma in _admins() if m._meta.label == label)
@@ -178,6 +188,8 @@ def test_the_api_staff_operations_need_the_permissions_api_md_names():
         ("order-cancel", "post"): "orders.change_order",
         ("order-fulfil", "post"): "orders.change_order",
         ("order-refund", "post"): "payments.add_refund",
+        ("wallet-withdrawal-approve", "post"): "wallets.change_withdrawal",
+        ("wallet-withdrawal-reject", "post"): "wallets.change_withdrawal",
     }
 
 
