@@ -40,6 +40,12 @@ v1 = [
     # wallet
     path("wallet", wallets_api.WalletView.as_view(), name="wallet"),
     path("wallet/transactions", wallets_api.LedgerView.as_view(), name="wallet-transactions"),
+    path("wallet/deposits", payments_api.DepositCreateView.as_view(), name="wallet-deposits"),
+    path(
+        "wallet/deposits/<uuid:pk>",
+        payments_api.DepositDetailView.as_view(),
+        name="wallet-deposit",
+    ),
     path(
         "wallet/withdrawals",
         wallets_api.WithdrawalCreateView.as_view(),

@@ -33,6 +33,7 @@ TIMELINE_LABELS = {
     Action.ORDER_EXPIRED: "Reservation expired",
     Action.ORDER_FAILED: "Payment failed",
     Action.REFUND_REQUESTED: "Refund requested",
+    Action.REFUNDED_TO_WALLET: "Refunded to your wallet",
     Action.ORDER_REFUNDED: "Order refunded",
 }
 # Actions whose recorded reason the customer sees beside the label.

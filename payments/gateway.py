@@ -93,16 +93,40 @@ def create_payment_intent(*, order) -> dict:
     The idempotency key is derived from the order id, so however often this is
     retried, Stripe keeps one PaymentIntent per order.
     """
+    return _create_payment_intent(
+        amount=order.total,
+        currency=order.currency,
+        metadata={"order_id": str(order.pk)},
+        description=f"Order {order.pk}",
+        idempotency_key=f"order-{order.pk}-payment-intent",
+    )
+
+
+def create_deposit_payment_intent(*, deposit) -> dict:
+    """Create (or get back) the PaymentIntent of a wallet deposit; one per deposit, as
+    for orders. Its metadata names the deposit, never an order."""
+    return _create_payment_intent(
+        amount=deposit.amount,
+        currency=deposit.currency,
+        metadata={"deposit_id": str(deposit.pk)},
+        description=f"Wallet deposit {deposit.pk}",
+        idempotency_key=f"deposit-{deposit.pk}-payment-intent",
+    )
+
+
+def _create_payment_intent(
+    *, amount: Decimal, currency: str, metadata: dict, description: str, idempotency_key: str
+) -> dict:
     return _call(
         _client().v1.payment_intents.create,
         params={
-            "amount": to_minor_units(order.total, order.currency),
-            "currency": order.currency,
-            "metadata": {"order_id": str(order.pk)},
-            "description": f"Order {order.pk}",
+            "amount": to_minor_units(amount, currency),
+            "currency": currency,
+            "metadata": metadata,
+            "description": description,
             "automatic_payment_methods": {"enabled": True},
         },
-        options={"idempotency_key": f"order-{order.pk}-payment-intent"},
+        options={"idempotency_key": idempotency_key},
     )
 
 

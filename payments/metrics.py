@@ -23,7 +23,8 @@ WEBHOOK_LAG = Histogram(
 )
 RECONCILIATION_FIXES = Counter(
     "shop_payment_reconciliation_fixes",
-    "Orders the payment reconciliation job corrected from Stripe's state, by action.",
+    "Orders and wallet deposits the payment reconciliation job corrected from Stripe's "
+    "state, by action (the order's new status, or deposit_succeeded, deposit_canceled).",
     ["action"],
 )
 RECONCILIATION_RUNS = Counter(

@@ -1,4 +1,4 @@
-"""Serializers of the payments API: refund input (the answer is the order object)."""
+"""Serializers of the payments API: pay and refund input (the answer is the order object)."""
 
 from decimal import Decimal
 
@@ -17,4 +17,16 @@ class RefundSerializer(StrictSerializer):
     )
     restock = serializers.BooleanField(
         required=False, default=False, help_text="Put the goods back in stock (full refund)."
+    )
+
+
+class PaySerializer(StrictSerializer):
+    method = serializers.ChoiceField(
+        choices=["card", "wallet"],
+        required=False,
+        default="card",
+        help_text=(
+            "`card` (default): the order's PaymentIntent, for the customer to confirm. "
+            "`wallet`: pay the total from the wallet balance at once."
+        ),
     )

@@ -1,9 +1,15 @@
-"""Payments: PaymentIntents for orders, applying Stripe's state to orders, refunds.
+"""Payments: PaymentIntents for orders and wallet deposits, applying Stripe's state to
+them, refunds (to the card, or to the wallet that paid), reconciliation.
+
+Every payment source settles the same way: order payments and wallet deposits are
+PaymentIntents made here through `gateway`, followed by the same webhooks
+(`apply_payment_intent`) and the same reconciliation. A PaymentIntent whose metadata
+names a deposit goes to `wallets.services.apply_deposit_payment`, any other to its order.
 
 Stripe calls never run inside a transaction that holds locks: the shop talks to Stripe
 first and then records the answer under the order lock, or records its intent first
 (a pending refund) and sends it after the commit. Lock order everywhere: order row,
-then payment row, then inventory rows by product id.
+then payment row or wallet rows, then inventory rows by product id.
 """
 
 import logging
@@ -28,6 +34,9 @@ from payments import gateway
 from payments.exceptions import InvalidRefund, PaymentInProgress, PaymentUnavailable
 from payments.metrics import RECONCILIATION_FIXES, count_reconciliation_run
 from payments.models import Payment, Refund, WebhookEvent
+from wallets import selectors as wallet_selectors
+from wallets import services as wallet_services
+from wallets.models import Deposit, LedgerEntry
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +51,10 @@ CANCELLATION_REASONS = {"cancel": "requested_by_customer", "expire": "abandoned"
 LATE_PAYMENT_NOTE = (
     "Your payment arrived after the reservation of your items had ended and they were "
     "no longer available, so we refunded it in full."
+)
+PAID_TWICE_NOTE = (
+    "The order had already been paid from your wallet balance, so we refunded the card "
+    "payment in full."
 )
 
 
@@ -113,12 +126,35 @@ def _await_payment(order: Order) -> None:
         order_services.start_payment(order=order, locked=True)
 
 
-def cancel_open_payment_intent(*, order: Order) -> None:
+def start_deposit(*, user, amount: Decimal, idempotency_key: str | None = None) -> Deposit:
+    """A customer tops up their wallet by card: the deposit is recorded (wallets), then
+    its PaymentIntent is created at Stripe, outside any transaction, and stored on it.
+
+    Idempotent: the same key gives back the same deposit (marked `replayed`) and, as
+    Stripe's key derives from the deposit id, the same PaymentIntent. Raises
+    InvalidAmount, InvalidDeposit, IdempotencyConflict, and PaymentUnavailable while
+    Stripe cannot be reached (the deposit stays pending without a PaymentIntent: the
+    same key tries again, and reconciliation ends it once abandoned).
+    """
+    deposit = wallet_services.open_deposit(
+        user=user, amount=amount, idempotency_key=idempotency_key
+    )
+    replayed = getattr(deposit, "replayed", False)
+    if not deposit.payment_intent_id:
+        intent = gateway.create_deposit_payment_intent(deposit=deposit)
+        deposit = _apply_to_deposit(deposit_id=deposit.pk, intent=intent)
+    deposit.replayed = replayed
+    return deposit
+
+
+def cancel_open_payment_intent(*, order: Order, reason: str = "abandoned") -> None:
     """Cancel the order's PaymentIntent at Stripe unless it already ended.
 
-    Runs once an unpaid order's cancellation or expiry has committed (a subscriber of
-    orders.events), so no lock is held during the Stripe call. A failure is logged and
-    left to reconciliation; a payment that succeeds meanwhile is handled as a late payment.
+    Runs once an unpaid order's cancellation or expiry has committed, or once an order
+    was paid another way (from the wallet) (subscribers of orders.events), so no lock
+    is held during the Stripe call. A payment that went through meanwhile is applied
+    at once: a late payment, or a second payment of a paid order (refunded in full). A
+    failure is logged and left to reconciliation.
     """
     intent_id = (
         Payment.objects.filter(order_id=order.pk)
@@ -127,12 +163,12 @@ def cancel_open_payment_intent(*, order: Order) -> None:
         .first()
     )
     if intent_id is not None:
-        _cancel_payment_intent(intent_id)
+        _cancel_payment_intent(intent_id, reason=reason)
 
 
-def _cancel_payment_intent(payment_intent_id: str) -> None:
+def _cancel_payment_intent(payment_intent_id: str, *, reason: str = "abandoned") -> None:
     try:
-        intent = gateway.cancel_payment_intent(payment_intent_id)
+        intent = gateway.cancel_or_retrieve_payment_intent(payment_intent_id, reason=reason)
     except (PaymentUnavailable, gateway.StripeError) as exc:
         logger.warning("Could not cancel PaymentIntent %s: %s", payment_intent_id, exc)
         return
@@ -187,10 +223,15 @@ def apply_payment_intent(*, payment_intent: dict, declined: bool = False) -> Non
     """Bring the shop in line with a PaymentIntent as Stripe reports it.
 
     Used by webhooks and by reconciliation alike, and idempotent: applying the same
-    state twice changes nothing the second time. Finds the order by the stored
+    state twice changes nothing the second time. A deposit's PaymentIntent goes to its
+    deposit (credited once when it succeeds). Otherwise finds the order by the stored
     PaymentIntent id or, when the shop has not stored it yet, by the order id in the
     metadata. `declined` marks a payment_intent.payment_failed event.
     """
+    deposit_id = _deposit_id_for(payment_intent)
+    if deposit_id is not None:
+        _apply_to_deposit(deposit_id=deposit_id, intent=payment_intent)
+        return
     order_id = _order_id_for(payment_intent)
     if order_id is None:
         logger.info("PaymentIntent %s belongs to no order here", payment_intent["id"])
@@ -243,6 +284,28 @@ def _record_decline(*, order: Order, intent: dict) -> None:
 def _decline_reason(intent: dict) -> str:
     error = intent.get("last_payment_error") or {}
     return error.get("message") or error.get("code") or "declined"
+
+
+def _deposit_id_for(intent: dict):
+    metadata = intent.get("metadata") or {}
+    if metadata.get("order_id"):
+        return None  # an order's: no look-up among deposits
+    return wallet_selectors.deposit_id_for(
+        payment_intent_id=intent["id"], metadata_id=_as_uuid(metadata.get("deposit_id"))
+    )
+
+
+def _apply_to_deposit(*, deposit_id, intent: dict) -> Deposit:
+    return wallet_services.apply_deposit_payment(
+        deposit_id=deposit_id,
+        payment_intent_id=intent["id"],
+        payment_status=intent["status"],
+        client_secret=intent.get("client_secret") or "",
+        amount_received=gateway.from_minor_units(
+            intent.get("amount_received") or 0, intent["currency"]
+        ),
+        currency=intent["currency"],
+    )
 
 
 def _order_id_for(intent: dict):
@@ -308,6 +371,13 @@ def _apply_success(*, order: Order, payment: Payment, intent: dict) -> None:
         return
     if order.status in Order.HOLDING_STOCK:
         order_services.mark_paid(order=order)
+    elif order.status in Order.SOLD and _paid_from_wallet(order):
+        # The wallet paid the order while this card payment was on its way.
+        _refund_in_full(
+            payment=payment,
+            reason="Paid by card after the order was paid from the wallet.",
+            note=PAID_TWICE_NOTE,
+        )
     elif (
         order.status in _CLOSED_WITHOUT_PAYMENT
         # Once any of it was refunded, the money is on its way back: never revive the order.
@@ -324,37 +394,76 @@ def _apply_success(*, order: Order, payment: Payment, intent: dict) -> None:
 # Refunds
 
 
+def _paid_from_wallet(order: Order) -> bool:
+    return wallet_selectors.wallet_payment_of(order_id=order.pk) is not None
+
+
 def refund_payment(
     *, order: Order, actor, amount: Decimal | None = None, restock: bool = False
-) -> Refund:
-    """Staff refund part or all of what is left of an order's payment.
+) -> Refund | LedgerEntry:
+    """Staff refund part or all of what is left of an order's payment, the same way
+    whatever paid it: an order paid from the wallet gets the amount back in that wallet
+    at once (a `refund` ledger entry, returned); a card payment gets a Refund, sent to
+    Stripe after the commit.
 
-    The refund is recorded (and counted against the payment) under the payment's row
-    lock, so concurrent refunds can never exceed what was received; it is sent to
-    Stripe after the commit. The refund that completes the order's refund moves the
-    order to `refunded`, and only that one may put the goods back in stock.
-    Raises NotPermitted, InvalidTransition (order not paid or fulfilled) and InvalidRefund.
+    The refund is recorded under the order's row lock (and the payment's or wallet's),
+    so concurrent refunds can never exceed what was paid. The refund that completes the
+    order's refund moves the order to `refunded`, and only that one may put the goods
+    back in stock. Raises NotPermitted, InvalidTransition (order not paid or fulfilled)
+    and InvalidRefund.
     """
     if not actor.is_staff:
         raise NotPermitted("Only staff can refund orders.")
     with transaction.atomic():
         order = order_services.lock_order(order_id=order.pk)
-        payment = Payment.objects.select_for_update().filter(order=order).first()
-        if order.status not in _REFUNDABLE or payment is None:
+        if order.status not in _REFUNDABLE:
             raise InvalidTransition(f"Order {order.short_id} is not refundable.")
-        remaining = payment.refundable
-        amount = remaining if amount is None else Decimal(amount)
-        if amount != amount.quantize(Decimal("0.01")) or not 0 < amount <= remaining:
-            raise InvalidRefund(
-                f"The refund must be between 0.01 and {remaining} {payment.currency}."
-            )
-        completes = amount == remaining
-        if restock and not completes:
-            raise InvalidRefund("Goods go back to stock only with the refund of the whole order.")
-        refund = _record_refund(payment=payment, amount=amount, actor=actor, restock=restock)
+        to_wallet = wallet_selectors.refundable_to_wallet(order_id=order.pk)
+        if to_wallet is not None:
+            amount = _refund_amount(amount, remaining=to_wallet, order=order, restock=restock)
+            completes = amount == to_wallet
+            refund = _refund_to_wallet(order=order, amount=amount, actor=actor)
+        else:
+            payment = Payment.objects.select_for_update().filter(order=order).first()
+            if payment is None:
+                raise InvalidTransition(f"Order {order.short_id} is not refundable.")
+            remaining = payment.refundable
+            amount = _refund_amount(amount, remaining=remaining, order=order, restock=restock)
+            completes = amount == remaining
+            refund = _record_refund(payment=payment, amount=amount, actor=actor, restock=restock)
         if completes:
             order_services.refund_order(order=order, actor=actor, restock=restock)
     return refund
+
+
+def _refund_amount(amount, *, remaining: Decimal, order: Order, restock: bool) -> Decimal:
+    """The amount to refund (all that is left when None); raises InvalidRefund."""
+    amount = remaining if amount is None else Decimal(amount)
+    if amount != amount.quantize(Decimal("0.01")) or not 0 < amount <= remaining:
+        raise InvalidRefund(f"The refund must be between 0.01 and {remaining} {order.currency}.")
+    if restock and amount != remaining:
+        raise InvalidRefund("Goods go back to stock only with the refund of the whole order.")
+    return amount
+
+
+def _refund_to_wallet(*, order: Order, amount: Decimal, actor) -> LedgerEntry:
+    """Credit the wallet that paid the order (order row locked), audit it on the order and
+    tell the customer."""
+    entry = wallet_services.refund_order_to_wallet(order=order, amount=amount, actor=actor)
+    record(
+        action=Action.REFUNDED_TO_WALLET,
+        entity_type=Entity.ORDER,
+        entity_id=order.pk,
+        actor=actor,
+        after={"wallet": entry.wallet_id, "entry": entry.pk, "amount": str(amount)},
+    )
+    emails.enqueue(
+        order_id=order.pk,
+        kind=emails.Kind.REFUNDED,
+        reference=f"wallet-refund-{entry.pk}",
+        context={"amount": str(amount), "to_wallet": True},
+    )
+    return entry
 
 
 def _refund_in_full(*, payment: Payment, reason: str, note: str) -> Refund | None:
@@ -446,7 +555,9 @@ def apply_refund(*, refund: dict) -> None:
             order_services.flag_for_review(
                 order=order, reason=f"Refund {refund['id']} {local.status}."
             )
-        if payment.refundable == 0 and order.status in _REFUNDABLE:
+        # A card payment refunded in full ends the order, unless the wallet paid it
+        # (this was the second payment of it).
+        if payment.refundable == 0 and order.status in _REFUNDABLE and not _paid_from_wallet(order):
             order_services.refund_order(order=order)
 
 
@@ -500,22 +611,28 @@ def reconcile_payments(*, older_than: timedelta | None = None) -> int:
     """Bring the shop in line with Stripe where a webhook may have been lost.
 
     - Payments still open after `older_than` (default `reconcile_age()`): unpaid orders,
-      and closed orders whose PaymentIntent was never seen to end (its cancel may have
-      failed, or it succeeded with the webhook lost): Stripe's state is applied as if
-      the webhook had arrived, and a closed order's open PaymentIntent is cancelled.
+      and closed orders or orders paid from the wallet whose PaymentIntent was never
+      seen to end (its cancel may have failed, or it succeeded with the webhook lost):
+      Stripe's state is applied as if the webhook had arrived, and the open
+      PaymentIntent of an order that no longer awaits payment is cancelled.
+    - Wallet deposits still pending after `older_than`, the same way; one not paid
+      within Deposit.PAYABLE_FOR is abandoned: its PaymentIntent is cancelled (or found
+      to have succeeded, and credited). A deposit whose PaymentIntent was never stored
+      gets it back from Stripe by its idempotency key once abandoned.
     - Orphans: PaymentIntents Stripe made for the shop's orders in the last two
       reservation periods that the shop never stored (the database failed between
       creating one and recording it); each is applied (a payment on a closed order goes
       the late-payment way) or cancelled like the others.
     - Refunds Stripe never received are sent again.
 
-    Returns the number of orders whose status changed. Safe to run repeatedly and from
-    several workers at once (every change is applied under the order's row lock).
+    Returns the number of orders and deposits whose status changed. Safe to run
+    repeatedly and from several workers at once (every change is applied under the
+    order's or the deposit's row lock).
     """
-    cutoff = timezone.now() - (reconcile_age() if older_than is None else older_than)
+    now = timezone.now()
+    cutoff = now - (reconcile_age() if older_than is None else older_than)
     unsettled = Payment.objects.filter(
-        Q(order__status__in=Order.HOLDING_STOCK)
-        | Q(order__status__in=_CLOSED_WITHOUT_PAYMENT) & ~Q(status__in=_FINAL),
+        Q(order__status__in=Order.HOLDING_STOCK) | ~Q(status__in=_FINAL),
         created_at__lte=cutoff,
     ).values_list("stripe_payment_intent_id", flat=True)
     changed = 0
@@ -528,6 +645,14 @@ def reconcile_payments(*, older_than: timedelta | None = None) -> int:
         changed += _reconcile(intent)
     for intent in _orphans(cutoff=cutoff):
         changed += _reconcile(intent)
+    for deposit_id, intent_id, created_at in wallet_selectors.unsettled_deposits(
+        created_before=cutoff
+    ):
+        changed += _reconcile_deposit(
+            deposit_id=deposit_id,
+            intent_id=intent_id,
+            abandoned=created_at <= now - Deposit.PAYABLE_FOR,
+        )
     unsent = Refund.objects.filter(stripe_refund_id__isnull=True, created_at__lte=cutoff)
     for refund_id in unsent.values_list("pk", flat=True):
         submit_refund(refund_id=refund_id)
@@ -543,12 +668,40 @@ def _reconcile(intent: dict) -> int:
     apply_payment_intent(payment_intent=intent)
     if before == Order.Status.CREATED and intent["status"] not in _FINAL:
         _store_payment_intent(order_id=order_id, intent=intent)  # an orphan: payable now
-    if before in _CLOSED_WITHOUT_PAYMENT and intent["status"] not in _FINAL:
-        _cancel_payment_intent(intent["id"])
+    if before not in Order.HOLDING_STOCK and intent["status"] not in _FINAL:
+        # Closed, or paid from the wallet: this PaymentIntent must not take money any more.
+        _cancel_payment_intent(
+            intent["id"], reason="duplicate" if before in Order.SOLD else "abandoned"
+        )
     after = Order.objects.values_list("status", flat=True).get(pk=order_id)
     if after == before:
         return 0
     RECONCILIATION_FIXES.labels(action=after).inc()
+    return 1
+
+
+def _reconcile_deposit(*, deposit_id, intent_id: str | None, abandoned: bool) -> int:
+    """Apply a pending deposit's PaymentIntent as Stripe has it, cancelling it first when
+    the deposit is `abandoned`; 1 if the deposit ended (credited or cancelled)."""
+    if intent_id is None and not abandoned:
+        return 0  # its creation failed a moment ago: the customer's retry may still make it
+    try:
+        if intent_id is None:
+            # Stored nowhere: the idempotency key gives back the PaymentIntent made for
+            # it, if any (else a new one, which is cancelled at once below).
+            deposit = Deposit.objects.get(pk=deposit_id)
+            intent_id = gateway.create_deposit_payment_intent(deposit=deposit)["id"]
+        if abandoned:
+            intent = gateway.cancel_or_retrieve_payment_intent(intent_id, reason="abandoned")
+        else:
+            intent = gateway.retrieve_payment_intent(intent_id)
+    except (PaymentUnavailable, gateway.StripeError) as exc:
+        logger.warning("Reconciliation of deposit %s failed: %s", deposit_id, exc)
+        return 0
+    deposit = _apply_to_deposit(deposit_id=deposit_id, intent=intent)
+    if deposit.status == Deposit.Status.PENDING:
+        return 0
+    RECONCILIATION_FIXES.labels(action=f"deposit_{deposit.status}").inc()
     return 1
 
 

@@ -4,7 +4,7 @@ None of them calls Stripe while the order or its stock rows are locked: OrderClo
 is published before the order is locked, the others after the change has committed.
 """
 
-from orders.events import OrderCancelled, OrderClosing, OrderExpired, OrderPlaced
+from orders.events import OrderCancelled, OrderClosing, OrderExpired, OrderPaid, OrderPlaced
 from payments import services
 
 
@@ -24,3 +24,11 @@ def cancel_payment_intent(event: OrderCancelled | OrderExpired) -> None:
     """An unpaid order ended: a PaymentIntent made for it meanwhile (after the order
     was settled) must not take money any more."""
     services.cancel_open_payment_intent(order=event.order)
+
+
+def cancel_superseded_payment_intent(event: OrderPaid) -> None:
+    """The order was paid: a PaymentIntent still open for it was not what paid it (the
+    wallet did) and must not take money. A card payment that went through meanwhile is
+    refunded in full (services.apply_payment_intent). A card-paid order's PaymentIntent
+    has succeeded, so this is one query and no Stripe call for those."""
+    services.cancel_open_payment_intent(order=event.order, reason="duplicate")

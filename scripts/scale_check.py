@@ -39,6 +39,8 @@ SCALE_TESTS = [
     "payments/tests/test_reconcile.py",
     "payments/tests/test_api_e2e.py",
     "payments/tests/test_invariants_random.py",
+    "payments/tests/test_deposits.py",
+    "payments/tests/test_wallet_payments.py",
     "wallets/tests/test_concurrency.py",
     "config/tests/test_scale_out.py",
 ]

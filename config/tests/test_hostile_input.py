@@ -34,7 +34,7 @@ def test_json_nested_5000_levels_is_a_400_on_every_endpoint_that_takes_a_body():
     order = make_order(lines=[(product.pk, 1)])
     client = client_for(StaffFactory(is_superuser=True))
     operations = sorted(_operations_with_a_body(order=order, product=product))
-    assert len(operations) == 11  # + POST wallet/withdrawals
+    assert len(operations) == 13  # + POST wallet/withdrawals, wallet/deposits, orders/{id}/pay
 
     for method, path in operations:
         response = getattr(client, method)(path, data=DEEP, content_type="application/json")

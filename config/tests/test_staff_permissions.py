@@ -43,6 +43,7 @@ NOT_STAFF_WRITES = {
     ("cart-item", "delete"): "the user: their own cart",
     ("checkout", "post"): "the user: their own order",
     ("order-pay", "post"): "the owner of the order only",
+    ("wallet-deposits", "post"): "the user: into their own wallet",
     ("wallet-withdrawals", "post"): "the user: from their own wallet",
 }
 
