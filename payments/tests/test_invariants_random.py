@@ -1,5 +1,6 @@
-"""A randomized concurrent run of checkouts, payments, declines, cancels, expiries and refunds
-against the simulator with live webhooks; afterwards stock and money must add up."""
+"""A randomized concurrent run of checkouts, card and wallet payments, declines, cancels,
+expiries, refunds, wallet deposits and withdrawals against the simulator with live webhooks;
+afterwards stock, money and every wallet's ledger must add up."""
 
 import random
 import threading
@@ -21,6 +22,9 @@ from payments.models import Payment, Refund, WebhookEvent
 from payments.tests.helpers import sdk, settle
 from shop.tests.concurrency import run_concurrently
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+from wallets import services as wallet_services
+from wallets.models import Deposit, LedgerEntry, Withdrawal
+from wallets.selectors import wallet_discrepancies
 
 THREADS = 8
 OPS_PER_THREAD = 16
@@ -37,6 +41,7 @@ def test_random_concurrent_operations_keep_stock_and_money_consistent(stripe_sim
     ]
     users = [UserFactory() for _ in range(6)]
     staff = StaffFactory()
+    treasurer = StaffFactory(is_superuser=True)
     order_ids: list = []
     ids_lock = threading.Lock()
     tally: Counter = Counter()
@@ -95,6 +100,33 @@ def test_random_concurrent_operations_keep_stock_and_money_consistent(stripe_sim
             cents = rng.randint(1, int(order.total * 100))
             services.refund_payment(order=order, actor=staff, amount=Decimal(cents) / 100)
 
+    def op_deposit(rng):
+        deposit = services.start_deposit(
+            user=rng.choice(users), amount=Decimal(rng.choice(["40.00", "120.00", "250.00"]))
+        )
+        if rng.random() < 0.8:  # the rest are left unpaid
+            sdk(sim).v1.payment_intents.confirm(
+                deposit.payment_intent_id, params={"payment_method": "pm_card_visa"}
+            )
+
+    def op_wallet_pay(rng):
+        order_id = pick_order(rng, Order.HOLDING_STOCK)
+        if order_id is None:
+            return "skip"
+        order = Order.objects.select_related("user").get(pk=order_id)
+        wallet_services.pay_order(order=order, user=order.user)
+
+    def op_withdraw(rng):
+        amount = Decimal(rng.randint(100, 3000)) / 100
+        wallet_services.request_withdrawal(user=rng.choice(users), amount=amount)
+
+    def op_decide(rng):
+        pending = list(Withdrawal.objects.filter(status="pending").values_list("pk", flat=True))
+        if not pending:
+            return "skip"
+        decide = rng.choice([wallet_services.approve_withdrawal, wallet_services.reject_withdrawal])
+        decide(withdrawal=Withdrawal(pk=rng.choice(pending)), actor=treasurer)
+
     operations = {
         "checkout": op_checkout,
         "pay": lambda rng: op_confirm(rng, "pm_card_visa"),
@@ -102,10 +134,15 @@ def test_random_concurrent_operations_keep_stock_and_money_consistent(stripe_sim
         "cancel": op_cancel,
         "expire": op_expire,
         "refund": op_refund,
+        "deposit": op_deposit,
+        "wallet_pay": op_wallet_pay,
+        "withdraw": op_withdraw,
+        "decide": op_decide,
     }
     names = list(operations)
-    # Round one: mostly checkouts and payments; round two: mostly refunds and endings.
-    rounds = [[5, 4, 1, 1, 1, 1], [2, 3, 1, 1, 1, 5]]
+    # Round one: mostly checkouts, deposits and payments; round two: mostly refunds,
+    # withdrawals and endings.
+    rounds = [[5, 4, 1, 1, 1, 1, 3, 3, 1, 0], [2, 3, 1, 1, 1, 5, 1, 3, 2, 2]]
 
     def worker(index, weights):
         rng = random.Random(seed + index + 100 * weights[0])
@@ -140,6 +177,10 @@ def test_random_concurrent_operations_keep_stock_and_money_consistent(stripe_sim
     assert WebhookEvent.objects.exclude(status=WebhookEvent.Status.PROCESSED).count() == 0
 
     assert stock_discrepancies() == [], context
+    assert wallet_discrepancies() == [], context
+    wallet_paid = {
+        entry.reference: -entry.amount for entry in LedgerEntry.objects.filter(type="payment")
+    }
     for payment in Payment.objects.select_related("order"):
         at_stripe = sdk(sim).v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
         counted = payment.refunds.filter(status__in=Refund.COUNTED).aggregate(s=Sum("amount"))
@@ -163,7 +204,38 @@ def test_random_concurrent_operations_keep_stock_and_money_consistent(stripe_sim
             assert order.status in Order.SOLD or payment.refundable == 0, where
         else:
             assert payment.amount_received == 0, where
-            assert order.status not in Order.SOLD, where
+            # Nothing taken by card: the order was not sold, or the wallet paid it.
+            assert order.status not in Order.SOLD or str(order.pk) in wallet_paid, where
         if order.status == Order.Status.REFUNDED:
             assert payment.refundable == 0, where
     assert Refund.objects.filter(stripe_refund_id__isnull=True).count() == 0, context
+
+    # Every order paid from a wallet was paid once, its total; refunds never exceed it.
+    for order in Order.objects.filter(pk__in=list(wallet_paid)):
+        refunded = sum(
+            entry.amount
+            for entry in LedgerEntry.objects.filter(type="refund", reference=str(order.pk))
+        )
+        where = f"{context} order={order.pk} {order.status}"
+        assert order.status in Order.SOLD, where
+        assert wallet_paid[str(order.pk)] == order.total, where
+        assert 0 <= refunded <= order.total, where
+        assert (refunded == order.total) == (order.status == Order.Status.REFUNDED), where
+    # Deposits: credited exactly when Stripe has their money, and exactly once.
+    for deposit in Deposit.objects.all():
+        at_stripe = sdk(sim).v1.payment_intents.retrieve(deposit.payment_intent_id)
+        credits = LedgerEntry.objects.filter(type="deposit", reference=str(deposit.pk))
+        where = f"{context} deposit={deposit.pk} {deposit.status} {at_stripe.status}"
+        assert (deposit.status == "succeeded") == (at_stripe.status == "succeeded"), where
+        assert list(credits.values_list("amount", flat=True)) == (
+            [deposit.amount] if deposit.status == "succeeded" else []
+        ), where
+    # Withdrawals: taken once each; given back once each rejected one.
+    for withdrawal in Withdrawal.objects.all():
+        entries = dict(
+            LedgerEntry.objects.filter(reference=str(withdrawal.pk)).values_list("type", "amount")
+        )
+        expected = {"withdrawal": -withdrawal.amount}
+        if withdrawal.status == "rejected":
+            expected["withdrawal_reversal"] = withdrawal.amount
+        assert entries == expected, f"{context} withdrawal={withdrawal.pk}"
