@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "payments",
     "wallets",
     "audit",
+    "core",
     "csp",
     "axes",
 ]
