@@ -92,10 +92,12 @@ def _start_payment(order: Order) -> Order:
 
 @count_checkout
 def checkout_cart(*, user, idempotency_key: str | None = None) -> Order:
-    """Place an order for everything in the user's cart, then empty the cart.
+    """Place an order for everything in the user's cart.
 
-    The HTML checkout and the API's `{}` checkout both come here. A retry with the same
-    idempotency key after the cart was emptied gets back the order it made.
+    The HTML checkout and the API's `{}` checkout both come here. The cart keeps its
+    lines: they leave it when the order is paid (orders.services.mark_paid), so a
+    declined, expired or cancelled order can be tried again. A retry with the same
+    idempotency key after the paid order emptied the cart gets back the order it made.
     """
     lines = cart.get_cart(user=user).checkout_lines
     if not lines and idempotency_key:
@@ -103,9 +105,7 @@ def checkout_cart(*, user, idempotency_key: str | None = None) -> Order:
         if placed is not None:
             placed.replayed = True
             return placed
-    order = place_order(user=user, lines=lines, idempotency_key=idempotency_key)
-    cart.clear(user=user)
-    return order
+    return place_order(user=user, lines=lines, idempotency_key=idempotency_key)
 
 
 def _validate_lines(lines) -> dict[int, int]:

@@ -36,7 +36,7 @@ from orders.events import (
 from orders.exceptions import InvalidTransition
 from orders.models import Order
 from orders.selectors import order_quantities, pending_quantity, stock_discrepancies
-from shop import inventory
+from shop import cart, inventory
 from shop.exceptions import InsufficientStock
 
 logger = logging.getLogger(__name__)
@@ -187,11 +187,21 @@ def mark_paid(*, order: Order) -> Order:
     if order.status == Order.Status.CREATED:
         start_payment(order=order, locked=True)
     ensure_can(order, order.mark_paid)
-    inventory.commit(quantities=order_quantities(order), reason=f"order {order.pk} paid")
+    quantities = order_quantities(order)
+    inventory.commit(quantities=quantities, reason=f"order {order.pk} paid")
     _run(order, order.mark_paid, action=Action.ORDER_PAID)
-    emails.enqueue(order_id=order.pk, kind=emails.Kind.PAID)
-    events.publish(OrderPaid(order=order))
+    _after_payment(order, quantities)
     return order
+
+
+def _after_payment(order: Order, quantities: dict[int, int]) -> None:
+    """What every way to `paid` does beside the transition, in its transaction: the
+    email, the cart, the event. The cart keeps an order's lines until it is paid, so a
+    declined, expired or cancelled order leaves them there to try again; now the paid
+    units leave it (shop.cart.remove_purchased)."""
+    emails.enqueue(order_id=order.pk, kind=emails.Kind.PAID)
+    cart.remove_purchased(user_id=order.user_id, quantities=quantities)
+    events.publish(OrderPaid(order=order))
 
 
 @transaction.atomic
@@ -221,8 +231,7 @@ def recover_late_payment(*, order: Order) -> bool:
             inventory.reserve(quantities=quantities, reason=reason)
             inventory.commit(quantities=quantities, reason=reason)
             _run(order, order.recover_late_payment, action=Action.ORDER_PAID_LATE)
-            emails.enqueue(order_id=order.pk, kind=emails.Kind.PAID)
-            events.publish(OrderPaid(order=order))
+            _after_payment(order, quantities)
     except InsufficientStock:
         return False
     return True

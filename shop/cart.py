@@ -121,6 +121,28 @@ def clear(*, user=None, session=None) -> None:
 
 
 @transaction.atomic
+def remove_purchased(*, user_id: int, quantities: dict[int, int]) -> None:
+    """Take what a paid order bought out of the user's cart.
+
+    Each product's line drops by the units paid for and goes when nothing is left, so
+    what the customer added since they placed the order (more units, other products)
+    stays. The lines are locked (after the order's stock rows, in product-id order), so
+    a concurrent edit of the cart waits and is not lost.
+    """
+    items = list(
+        CartItem.objects.select_for_update()
+        .filter(cart__user_id=user_id, product_id__in=quantities)
+        .order_by("product_id")
+    )
+    gone = [item.pk for item in items if item.quantity <= quantities[item.product_id]]
+    kept = [item for item in items if item.pk not in gone]
+    for item in kept:
+        item.quantity -= quantities[item.product_id]
+    CartItem.objects.filter(pk__in=gone).delete()
+    CartItem.objects.bulk_update(kept, ["quantity"])
+
+
+@transaction.atomic
 def merge_session_cart(*, session, user) -> None:
     """Move an anonymous cart into the user's, keeping the larger quantity per product."""
     incoming = _quantities(session=session)

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from core.tests.helpers import api, client_for
+from orders import services
 from orders.models import Order
 from shop.models import CartItem, Inventory
 from shop.tests.factories import ProductFactory, UserFactory
@@ -58,7 +59,7 @@ def test_checkout_lines_creates_an_order_and_reserves_stock():
     assert _stock(mug) == (7, 3)
 
 
-def test_checkout_empty_body_orders_the_cart_and_empties_it():
+def test_checkout_empty_body_orders_the_cart_and_keeps_it_until_paid():
     user = UserFactory()
     client = client_for(user)
     product = ProductFactory(stock=5)
@@ -66,11 +67,16 @@ def test_checkout_empty_body_orders_the_cart_and_empties_it():
     response = _checkout(client, {}, key="cart-key")
     assert response.status_code == 201
     assert response.json()["items"][0]["quantity"] == 2
-    assert not CartItem.objects.filter(cart__user=user).exists()
+    assert list(CartItem.objects.filter(cart__user=user).values_list("quantity", flat=True)) == [2]
     again = _checkout(client, {}, key="cart-key")
     assert again.status_code == 200
     assert again.json()["id"] == response.json()["id"]
     assert _stock(product) == (3, 2)
+    services.mark_paid(order=services.start_payment(order=Order.objects.get()))
+    assert not CartItem.objects.filter(cart__user=user).exists()
+    # A retry of the paid checkout, its cart emptied, still gets the order back.
+    replayed = _checkout(client, {}, key="cart-key")
+    assert (replayed.status_code, replayed.json()["id"]) == (200, response.json()["id"])
     empty = _checkout(client, {})
     assert empty.status_code == 400
     assert empty.json()["code"] == "invalid_cart"
