@@ -68,6 +68,11 @@ class Order(FSMModelMixin, models.Model):
     def short_id(self) -> str:
         return str(self.id)[:8]
 
+    @property
+    def holds_stock(self) -> bool:
+        """Still awaiting its payment, with its stock reserved."""
+        return self.status in self.HOLDING_STOCK
+
     # Transitions: bodies stay empty; orders.services does the work around them.
 
     @transition(field=status, source=Status.CREATED, target=Status.PAYMENT_PENDING)

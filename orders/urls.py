@@ -15,4 +15,5 @@ order_patterns = [
     path("<uuid:pk>/", views.order_detail, name="detail"),
     path("<uuid:pk>/status.json", views.order_status, name="status"),
     path("<uuid:pk>/cancel/", views.order_cancel, name="cancel"),
+    path("<uuid:pk>/buy-again/", views.order_buy_again, name="buy-again"),
 ]

@@ -13,6 +13,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_fsm import can_proceed
@@ -22,6 +24,7 @@ from orders import selectors
 from orders.checkout import checkout_cart
 from orders.forms import CheckoutForm
 from orders.models import Order
+from orders.reorder import buy_again
 from orders.services import cancel_order
 from shop import cart
 
@@ -136,3 +139,37 @@ def order_cancel(request, pk):
                 "is paid, not cancelled.",
             )
     return redirect(order)
+
+
+@login_required
+@require_POST
+def order_buy_again(request, pk):
+    """Put the order's still-available items into the cart and say what could not be."""
+    order = _own_order(request, pk)
+    result = buy_again(order=order, user=request.user)
+    units = sum(quantity for _name, quantity in result.added) + sum(
+        added for _name, added, _ordered in result.short
+    )
+    if units:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d item from order %(order)s is in your cart.",
+                "%(count)d items from order %(order)s are in your cart.",
+                units,
+            )
+            % {"count": units, "order": order.short_id},
+        )
+    for name, added, ordered in result.short:
+        messages.warning(
+            request,
+            _("%(name)s: only %(added)d of the %(ordered)d you ordered are in stock now.")
+            % {"added": added, "ordered": ordered, "name": name},
+        )
+    if result.unavailable:
+        messages.warning(
+            request,
+            _("No longer available, not added: %(names)s.")
+            % {"names": ", ".join(result.unavailable)},
+        )
+    return redirect("shop:cart")
