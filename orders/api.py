@@ -23,7 +23,12 @@ from orders import services as order_services
 from orders.checkout import checkout_cart, place_order
 from orders.models import Order
 from orders.selectors import orders_with_details
-from orders.serializers import CheckoutSerializer, OrderFilterSerializer, OrderSerializer
+from orders.serializers import (
+    CheckoutSerializer,
+    FulfilSerializer,
+    OrderFilterSerializer,
+    OrderSerializer,
+)
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -154,10 +159,12 @@ class OrderFulfilView(APIView):
     @extend_schema(
         operation_id="orders_fulfil",
         tags=["orders"],
-        request=None,
-        responses={200: OrderSerializer, **error_responses(401, 403, 404, 409)},
+        request=FulfilSerializer,
+        responses={200: OrderSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, pk):
         order = order_for(request, pk)
-        order_services.fulfil_order(order=order, actor=request.user)
+        serializer = FulfilSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order_services.fulfil_order(order=order, actor=request.user, **serializer.validated_data)
         return order_response(request, order.pk)

@@ -11,3 +11,8 @@ class IdempotencyConflict(ShopError):
 class InvalidTransition(ShopError):
     code = "invalid_transition"
     default_detail = "The order cannot make this change in its current state."
+
+
+class InvalidShipment(ShopError):
+    code = "invalid_shipment"
+    default_detail = "The shipment's carrier or tracking number is not valid."

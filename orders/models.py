@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 
@@ -41,6 +42,9 @@ class Order(FSMModelMixin, models.Model):
     request_fingerprint = models.CharField(max_length=64, blank=True)
     expires_at = models.DateTimeField(help_text="The stock reservation ends at this time.")
     restocked = models.BooleanField(default=False, help_text="Refunded goods went back into stock.")
+    # Set when staff fulfil the order: how it travels, for the shipped email and pages.
+    carrier = models.CharField(_("carrier"), max_length=100, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
     needs_review = models.BooleanField(default=False, db_index=True)
     review_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

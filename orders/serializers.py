@@ -37,6 +37,13 @@ class CheckoutSerializer(StrictSerializer):
         return items
 
 
+class FulfilSerializer(StrictSerializer):
+    """`POST orders/{id}/fulfil`: how the order ships, both optional."""
+
+    carrier = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    tracking_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
 class OrderFilterSerializer(serializers.Serializer):
     """Query parameters of the order list (other parameters, like `page`, pass through)."""
 
@@ -72,6 +79,7 @@ class OrderSerializer(serializers.ModelSerializer):
     total = serializers.DecimalField(**MONEY)
     items = OrderItemSerializer(many=True)
     payment = serializers.SerializerMethodField()
+    tracking_number = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
@@ -83,11 +91,16 @@ class OrderSerializer(serializers.ModelSerializer):
             "total",
             "items",
             "payment",
+            "tracking_number",
             "expires_at",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_tracking_number(self, order) -> str | None:
+        return order.tracking_number or None
 
     @extend_schema_field(PaymentSerializer(allow_null=True))
     def get_payment(self, order):

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from audit.actions import Action, Entity
@@ -33,7 +34,7 @@ from orders.events import (
     OrderPaid,
     OrderRefunded,
 )
-from orders.exceptions import InvalidTransition
+from orders.exceptions import InvalidShipment, InvalidTransition
 from orders.models import Order
 from orders.selectors import order_quantities, pending_quantity, stock_discrepancies
 from shop import cart, inventory
@@ -165,13 +166,34 @@ def expire_due_orders(*, limit: int | None = None) -> int:
     return sum(expire_order(order=Order(pk=pk)) for pk in list(due))
 
 
+SHIPPING_FIELD_LENGTH = Order._meta.get_field("tracking_number").max_length
+
+
 @transaction.atomic
-def fulfil_order(*, order: Order, actor) -> Order:
-    """Staff mark a paid order as shipped."""
+def fulfil_order(*, order: Order, actor, carrier: str = "", tracking_number: str = "") -> Order:
+    """Staff mark a paid order as shipped, with the carrier and tracking number when
+    there are any (both optional: goods handed over in person have neither). The shipped
+    email and the order pages show them. Raises NotPermitted, InvalidShipment (a value
+    longer than 100 characters) and InvalidTransition."""
     if not actor.is_staff:
-        raise NotPermitted("Only staff can fulfil orders.")
+        raise NotPermitted(_("Only staff can fulfil orders."))
+    carrier, tracking_number = carrier.strip(), tracking_number.strip()
+    if max(len(carrier), len(tracking_number)) > SHIPPING_FIELD_LENGTH:
+        raise InvalidShipment(
+            _("Carrier and tracking number have at most %(max)d characters each.")
+            % {"max": SHIPPING_FIELD_LENGTH}
+        )
     order = lock_order(order_id=order.pk)
-    _run(order, order.fulfil, action=Action.ORDER_FULFILLED, actor=actor)
+    ensure_can(order, order.fulfil)
+    order.carrier, order.tracking_number = carrier, tracking_number
+    _run(
+        order,
+        order.fulfil,
+        action=Action.ORDER_FULFILLED,
+        actor=actor,
+        carrier=carrier,
+        tracking_number=tracking_number,
+    )
     emails.enqueue(order_id=order.pk, kind=emails.Kind.FULFILLED)
     return order
 
