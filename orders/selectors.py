@@ -15,6 +15,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audit.actions import Action, Entity
 from audit.selectors import history_of
@@ -76,6 +77,16 @@ def order_timeline(*, order: Order) -> list[dict]:
             else "",
         }
         for event in events
+    ]
+
+
+def order_total_rows(*, order: Order) -> list[dict]:
+    """The rows under an order's items, in the order a customer reads them:
+    `{label, amount, grand}`, the grand total last. Each part of the total that the order
+    records is one row here, so pages render the breakdown without knowing its parts."""
+    return [
+        {"label": _("Subtotal"), "amount": order.subtotal, "grand": False},
+        {"label": _("Total"), "amount": order.total, "grand": True},
     ]
 
 

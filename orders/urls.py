@@ -14,6 +14,7 @@ order_patterns = [
     path("", views.order_list, name="list"),
     path("<uuid:pk>/", views.order_detail, name="detail"),
     path("<uuid:pk>/status.json", views.order_status, name="status"),
+    path("<uuid:pk>/thank-you/", views.order_confirmation, name="confirmation"),
     path("<uuid:pk>/cancel/", views.order_cancel, name="cancel"),
     path("<uuid:pk>/buy-again/", views.order_buy_again, name="buy-again"),
 ]

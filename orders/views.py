@@ -88,6 +88,9 @@ def order_list(request):
 @require_GET
 def order_detail(request, pk):
     order = _own_order(request, pk)
+    if request.GET.get("confirming") == "1" and order.status == Order.Status.PAID:
+        # The page polled while the payment was confirmed, and it went through.
+        return redirect("orders:confirmation", pk=order.pk)
     payment = getattr(order, "payment", None)
     holding = order.status in Order.HOLDING_STOCK
     # The browser confirmed a payment (the payment page sends it here with ?confirming=1)
@@ -107,6 +110,25 @@ def order_detail(request, pk):
             "can_cancel": can_proceed(order.cancel) and not confirming,
             "can_pay": _awaiting_payment(order) and not confirming,
             "polling": holding,
+        },
+    )
+
+
+@login_required
+@require_GET
+def order_confirmation(request, pk):
+    """The "thank you" page once the order is paid (the payment's return lands here);
+    before that, or once refunded, the order page is the one to read."""
+    order = _own_order(request, pk)
+    if order.status not in (Order.Status.PAID, Order.Status.FULFILLED):
+        return redirect(order)
+    return render(
+        request,
+        "orders/confirmation.html",
+        {
+            "order": order,
+            "items": order.items.all(),
+            "totals": selectors.order_total_rows(order=order),
         },
     )
 

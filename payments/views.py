@@ -67,7 +67,8 @@ def order_pay(request, pk):
 def order_pay_return(request, pk):
     """Where the browser lands once it has confirmed a payment (the simulator's form,
     Stripe's return_url): ask Stripe now instead of waiting for the webhook, then show
-    the order, marked as confirming while the payment is still on its way."""
+    the thank-you page when it went through, else the order, marked as confirming while
+    the payment is still on its way."""
     order = get_object_or_404(orders_of(user=request.user), pk=pk)
     # Stripe unreachable: the webhook, or reconciliation, brings the result instead.
     with contextlib.suppress(PaymentUnavailable):
@@ -75,6 +76,8 @@ def order_pay_return(request, pk):
     order = Order.objects.get(pk=order.pk)
     if order.status in Order.HOLDING_STOCK:
         return redirect(f"{order.get_absolute_url()}?confirming=1")
+    if order.status == Order.Status.PAID:
+        return redirect("orders:confirmation", pk=order.pk)
     return redirect(order)
 
 
