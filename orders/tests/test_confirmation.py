@@ -28,8 +28,8 @@ def test_the_page_shows_number_items_totals_and_what_happens_next(customer_clien
     assert "<h1>Thank you for your order</h1>" in html
     assert f"Your order number is <strong>{paid.short_id}</strong>." in html
     assert html.count('data-testid="order-item"') == 2
-    assert "<td class=\"num\" data-label=\"Total\">$1,499.90</td>" in html
-    assert "<td class=\"num\" data-label=\"Total\">$5.00</td>" in html
+    assert '<td class="num" data-label="Total">$1,499.90</td>' in html
+    assert '<td class="num" data-label="Total">$5.00</td>' in html
     rows = [(str(row["label"]), row["amount"]) for row in response.context["totals"]]
     assert rows == [("Subtotal", Decimal("1504.90")), ("Total", Decimal("1504.90"))]
     assert html.count('data-testid="total-row"') == 2

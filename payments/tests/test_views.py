@@ -210,9 +210,7 @@ def test_back_from_a_successful_payment_the_order_is_paid_without_waiting_for_th
     assert Order.objects.get(pk=order.pk).status == S.PAID
 
 
-def test_back_to_an_order_that_is_no_longer_paid_the_order_page_shows_it(
-    customer_client, customer
-):
+def test_back_to_an_order_that_is_no_longer_paid_the_order_page_shows_it(customer_client, customer):
     order = make_order(user=customer, status=S.REFUNDED)
 
     response = customer_client.get(reverse("orders:pay-return", args=[order.pk]))
