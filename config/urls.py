@@ -2,7 +2,8 @@
 
 URL namespaces are sections of the site, not code owners: the storefront ("shop")
 includes the checkout page orders provides, and the order pages ("orders") include
-the payment page payments provides, so no app imports another's views.
+the payment page payments provides, and the wallet pages ("wallet") the top-up pages
+of payments, so no app imports another's views.
 """
 
 from django.contrib import admin
@@ -11,9 +12,10 @@ from django.urls import include, path
 from config.dashboard import dashboard
 from config.views import healthz, metrics, readyz
 from orders.urls import checkout_patterns, order_patterns
-from payments.urls import order_payment_patterns
+from payments.urls import deposit_payment_patterns, order_payment_patterns
 from payments.views import stripe_webhook
 from shop.urls import account_patterns, storefront_patterns
+from wallets.urls import wallet_patterns
 
 urlpatterns = [
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
@@ -26,6 +28,7 @@ urlpatterns = [
     path("", include((storefront_patterns + checkout_patterns, "shop"))),
     path("accounts/", include(account_patterns)),
     path("orders/", include((order_patterns + order_payment_patterns, "orders"))),
+    path("wallet/", include((wallet_patterns + deposit_payment_patterns, "wallet"))),
 ]
 
 # Errors outside DRF's views: JSON under /api/, pages elsewhere, 503 for outages.

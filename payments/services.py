@@ -219,6 +219,17 @@ def refresh_payment(*, order: Order) -> None:
         )
 
 
+def refresh_deposit(*, deposit: Deposit) -> Deposit:
+    """Ask Stripe about a pending deposit's PaymentIntent now and apply what it says (the
+    customer's browser just confirmed it), instead of waiting for the webhook; returns
+    the deposit as it then stands. Raises PaymentUnavailable while Stripe cannot be
+    reached."""
+    if deposit.status != Deposit.Status.PENDING or not deposit.payment_intent_id:
+        return deposit
+    intent = gateway.retrieve_payment_intent(deposit.payment_intent_id)
+    return _apply_to_deposit(deposit_id=deposit.pk, intent=intent)
+
+
 def apply_payment_intent(*, payment_intent: dict, declined: bool = False) -> None:
     """Bring the shop in line with a PaymentIntent as Stripe reports it.
 
