@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
@@ -92,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "shop.context_processors.storefront",
+                "config.context_processors.site",
             ],
         },
     },
@@ -218,6 +220,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@localhost")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)  # seconds; an email task never hangs
 # Absolute links in emails (they have no request to build them from).
 SHOP_BASE_URL = env("SHOP_BASE_URL", default="http://localhost:8000").rstrip("/")
+# The shop's name and the address customers write to: page titles, meta and Open Graph
+# tags, the footer and the contact page.
+SHOP_NAME = env("SHOP_NAME", default="Shop")
+SHOP_CONTACT_EMAIL = env("SHOP_CONTACT_EMAIL", default="hello@example.com")
 
 # The shop sells in one currency; order money is Decimal, Stripe gets minor units.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="usd").lower()

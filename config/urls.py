@@ -8,6 +8,7 @@ the payment page payments provides, so no app imports another's views.
 from django.contrib import admin
 from django.urls import include, path
 
+from config import seo
 from config.dashboard import dashboard
 from config.views import healthz, metrics, readyz
 from orders.urls import checkout_patterns, order_patterns
@@ -22,6 +23,10 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
+    path("robots.txt", seo.robots_txt, name="robots-txt"),
+    path("favicon.ico", seo.favicon, name="favicon"),
+    path("sitemap.xml", seo.sitemap_index, name="sitemap"),
+    path("sitemap-<section>.xml", seo.sitemap_section, name="sitemap-section"),
     path("api/", include("config.api_urls")),
     path("", include((storefront_patterns + checkout_patterns, "shop"))),
     path("accounts/", include(account_patterns)),
