@@ -16,6 +16,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from core.sitemaps import ShopSitemap
+from pages.sitemaps import PageSitemap
 from shop.sitemaps import ProductSitemap
 
 FAVICON = Path(settings.BASE_DIR) / "static" / "favicon.ico"
@@ -35,7 +36,7 @@ class StorefrontSitemap(ShopSitemap):
         return reverse(item)
 
 
-SITEMAPS = {"storefront": StorefrontSitemap, "products": ProductSitemap}
+SITEMAPS = {"storefront": StorefrontSitemap, "products": ProductSitemap, "pages": PageSitemap}
 
 
 @cache_control(public=True, max_age=60 * 60)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 from config import multiprocess
 
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "shop",
+    "pages",
     "orders",
     "payments",
     "wallets",
@@ -192,7 +194,10 @@ STOCK_DRIFT_AUTOFIX = env.bool("STOCK_DRIFT_AUTOFIX", default=False)
 # Payloads of processed Stripe events are emptied after this many days (failed ones kept).
 WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=30)
 
-LANGUAGE_CODE = "en-us"
+# The storefront speaks English and German: LocaleMiddleware picks one per request (the
+# language switcher's cookie, then the browser's Accept-Language), English otherwise.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("de", _("German"))]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include((storefront_patterns + checkout_patterns, "shop"))),
     path("accounts/", include(account_patterns)),
     path("orders/", include((order_patterns + order_payment_patterns, "orders"))),
+    path("pages/", include("pages.urls")),
 ]
 
 # Errors outside DRF's views: JSON under /api/, pages elsewhere, 503 for outages.

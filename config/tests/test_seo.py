@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from pages.defaults import add_default_pages
+from pages.models import Page
 from shop.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +82,8 @@ def test_the_name_and_contact_address_come_from_settings(client):
     assert '<a href="mailto:help@fjord.example">help@fjord.example</a>' in html
 
 
-def test_the_sitemap_lists_the_catalog_and_every_product_for_sale(client):
+def test_the_sitemap_lists_the_catalog_every_product_for_sale_and_the_footer_pages(client):
+    add_default_pages(Page)
     ProductFactory(slug="brass-pen")
     ProductFactory(slug="wool-cap", stock=0)  # sold out, still a page
     ProductFactory(slug="hidden-lamp", is_active=False)
@@ -98,6 +101,9 @@ def test_the_sitemap_lists_the_catalog_and_every_product_for_sale(client):
     assert index["Content-Type"] == "application/xml"
     assert sorted(urls) == [
         "https://shop.example.com/",
+        "https://shop.example.com/pages/contact/",
+        "https://shop.example.com/pages/privacy/",
+        "https://shop.example.com/pages/shipping-returns/",
         "https://shop.example.com/products/brass-pen/",
         "https://shop.example.com/products/wool-cap/",
     ]
