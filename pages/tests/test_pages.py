@@ -2,13 +2,19 @@
 who hold the permission."""
 
 import pytest
+from django.contrib.auth import get_user_model
 
+from core.tests.helpers import grant
 from pages.defaults import add_default_pages
 from pages.models import Page
 from pages.selectors import page_for
-from shop.tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def staff_with(*permissions, email):
+    user = get_user_model().objects.create_user(email=email, password="x", is_staff=True)
+    return grant(user, *permissions)
 
 
 @pytest.fixture(autouse=True)
@@ -74,9 +80,11 @@ def test_staff_edit_a_page_only_with_the_change_permission(client):
     url = f"/admin/pages/page/{page.pk}/change/"
     data = {"slug": "privacy", "language": "en", "title": "Your data", "body": "New text."}
 
-    client.force_login(StaffFactory(permissions=["pages.view_page"]))
+    client.force_login(staff_with("pages.view_page", email="viewer@example.com"))
     refused = client.post(url, data)
-    client.force_login(StaffFactory(permissions=["pages.view_page", "pages.change_page"]))
+    client.force_login(
+        staff_with("pages.view_page", "pages.change_page", email="editor@example.com")
+    )
     saved = client.post(url, data)
 
     assert refused.status_code == 403
