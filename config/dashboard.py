@@ -62,12 +62,16 @@ def orders_today(since: datetime) -> tuple[list[dict], Decimal, int]:
 
 
 def chart(today) -> dict:
-    """Orders per day (and how many of them paid) for CHART_DAYS days: one query."""
+    """Orders per day (and how many of them paid) for CHART_DAYS days: one query.
+
+    Coordinates for the template's SVG: bars right of a y axis whose ticks (0, half the
+    busiest day, the busiest day) have grid lines, the days along the x axis below.
+    """
     first = today - timedelta(days=CHART_DAYS - 1)
     since = timezone.make_aware(datetime.combine(first, time.min))
     per_day = order_selectors.orders_per_day(since=since)
     peak = max((row["n"] for row in per_day.values()), default=0) or 1
-    width, height, gap = 36, 120, 8
+    width, height, gap, left = 36, 120, 8, 32
     bars = []
     for i in range(CHART_DAYS):
         day = first + timedelta(days=i)
@@ -80,7 +84,7 @@ def chart(today) -> dict:
                 label=day.strftime("%d %b"),
                 orders=row["n"],
                 paid=row["paid"],
-                x=i * (width + gap),
+                x=left + i * (width + gap),
                 width=width,
                 height=bar_height,
                 y=height - bar_height,
@@ -88,11 +92,17 @@ def chart(today) -> dict:
                 paid_y=height - paid_height,
             )
         )
+    ticks = [
+        {"value": value, "y": height - round(height * value / peak)}
+        for value in sorted({0, peak // 2, peak})
+    ]
     return {
         "bars": bars,
-        "width": CHART_DAYS * (width + gap) - gap,
+        "left": left,
+        "width": left + CHART_DAYS * (width + gap) - gap,
         "height": height,
         "peak": peak,
+        "ticks": ticks,
     }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 from config import multiprocess
 
@@ -41,11 +42,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "shop",
+    "pages",
     "orders",
     "payments",
     "wallets",
@@ -92,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "shop.context_processors.storefront",
+                "config.context_processors.site",
             ],
         },
     },
@@ -190,7 +194,10 @@ STOCK_DRIFT_AUTOFIX = env.bool("STOCK_DRIFT_AUTOFIX", default=False)
 # Payloads of processed Stripe events are emptied after this many days (failed ones kept).
 WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=30)
 
-LANGUAGE_CODE = "en-us"
+# The storefront speaks English and German: LocaleMiddleware picks one per request (the
+# language switcher's cookie, then the browser's Accept-Language), English otherwise.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("de", _("German"))]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -218,6 +225,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@localhost")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)  # seconds; an email task never hangs
 # Absolute links in emails (they have no request to build them from).
 SHOP_BASE_URL = env("SHOP_BASE_URL", default="http://localhost:8000").rstrip("/")
+# The shop's name and the address customers write to: page titles, meta and Open Graph
+# tags, the footer and the contact page.
+SHOP_NAME = env("SHOP_NAME", default="Shop")
+SHOP_CONTACT_EMAIL = env("SHOP_CONTACT_EMAIL", default="hello@example.com")
 
 # The shop sells in one currency; order money is Decimal, Stripe gets minor units.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="usd").lower()

@@ -9,6 +9,7 @@ of payments, so no app imports another's views.
 from django.contrib import admin
 from django.urls import include, path
 
+from config import seo
 from config.dashboard import dashboard
 from config.views import healthz, metrics, readyz
 from orders.urls import checkout_patterns, order_patterns
@@ -24,11 +25,16 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
+    path("robots.txt", seo.robots_txt, name="robots-txt"),
+    path("favicon.ico", seo.favicon, name="favicon"),
+    path("sitemap.xml", seo.sitemap_index, name="sitemap"),
+    path("sitemap-<section>.xml", seo.sitemap_section, name="sitemap-section"),
     path("api/", include("config.api_urls")),
     path("", include((storefront_patterns + checkout_patterns, "shop"))),
     path("accounts/", include(account_patterns)),
     path("orders/", include((order_patterns + order_payment_patterns, "orders"))),
     path("wallet/", include((wallet_patterns + deposit_payment_patterns, "wallet"))),
+    path("pages/", include("pages.urls")),
 ]
 
 # Errors outside DRF's views: JSON under /api/, pages elsewhere, 503 for outages.

@@ -14,3 +14,9 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 def round_money(amount: Decimal) -> Decimal:
     """`amount` rounded half up to cents."""
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """"1499.90 USD": an amount in an error or a staff message, the currency as people
+    write it. Pages format prices per locale with the `money` template filter instead."""
+    return f"{round_money(amount)} {currency.upper()}"

@@ -8,6 +8,7 @@ from django_fsm import can_proceed
 from core.admin import ReadOnlyTabularInline
 from core.exceptions import ShopError
 from orders import emails
+from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderEmail, OrderItem
 from orders.services import cancel_order, fulfil_order
 
@@ -113,6 +114,8 @@ class OrderAdmin(admin.ModelAdmin):
         label, service = STAFF_TRANSITIONS[name]
         try:
             order = service(order=order, actor=request.user)
+        except InvalidTransition as exc:
+            self.message_user(request, exc.detail, messages.ERROR)  # it names the order
         except ShopError as exc:
             self.message_user(request, f"{order}: {exc.detail}", messages.ERROR)
         else:

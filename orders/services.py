@@ -18,7 +18,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from audit.actions import Action, Entity
@@ -48,13 +48,36 @@ def lock_order(*, order_id) -> Order:
     return Order.objects.select_for_update().get(pk=order_id)
 
 
+# Plain words for staff and customers when a change is refused: "Order 280d1872 cannot be
+# cancelled: it is paid." (what was refused, then why), never the transition's name.
+REFUSED = {
+    "start_payment": _("Order %(order)s cannot go to payment: %(state)s."),
+    "mark_paid": _("Order %(order)s cannot be marked paid: %(state)s."),
+    "fulfil": _("Order %(order)s cannot be fulfilled: %(state)s."),
+    "cancel": _("Order %(order)s cannot be cancelled: %(state)s."),
+    "expire": _("Order %(order)s cannot expire: %(state)s."),
+    "fail": _("Order %(order)s cannot be marked failed: %(state)s."),
+    "refund": _("Order %(order)s cannot be refunded: %(state)s."),
+    "recover_late_payment": _("Order %(order)s cannot take a late payment: %(state)s."),
+}
+STATE = {
+    Order.Status.CREATED: _("it is awaiting payment"),
+    Order.Status.PAYMENT_PENDING: _("its payment is pending"),
+    Order.Status.PAID: _("it is paid"),
+    Order.Status.FULFILLED: _("it is fulfilled"),
+    Order.Status.CANCELLED: _("it is cancelled"),
+    Order.Status.EXPIRED: _("it has expired"),
+    Order.Status.FAILED: _("its payment failed"),
+    Order.Status.REFUNDED: _("it is refunded"),
+}
+
+
 def ensure_can(order: Order, transition: Callable) -> None:
     """Raise InvalidTransition unless the order's state allows `transition` (one of the
-    order's transition methods, e.g. `order.cancel`)."""
+    order's transition methods, e.g. `order.cancel`), saying in plain words why not."""
     if not can_proceed(transition):
         raise InvalidTransition(
-            f"Order {order.short_id} is {order.get_status_display().lower()}; "
-            f"'{transition.__name__.replace('_', ' ')}' is not possible."
+            REFUSED[transition.__name__] % {"order": order.short_id, "state": STATE[order.status]}
         )
 
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from audit.actions import Action, Entity
 from audit.services import record
 from core.exceptions import NotPermitted
+from core.money import format_amount
 from orders import emails
 from orders import services as order_services
 from orders.exceptions import InvalidTransition
@@ -374,8 +375,8 @@ def _apply_success(*, order: Order, payment: Payment, intent: dict) -> None:
     expected = gateway.to_minor_units(order.total, order.currency)
     if received != expected or intent["currency"] != order.currency:
         reason = (
-            f"PaymentIntent {intent['id']} received {received} {intent['currency']} "
-            f"(minor units); the order expects {expected} {order.currency}."
+            f"PaymentIntent {intent['id']} received {received} {intent['currency'].upper()} "
+            f"(minor units); the order expects {expected} {order.currency.upper()}."
         )
         if reason not in order.review_reason:
             order_services.flag_for_review(order=order, reason=reason)
@@ -451,7 +452,9 @@ def _refund_amount(amount, *, remaining: Decimal, order: Order, restock: bool) -
     """The amount to refund (all that is left when None); raises InvalidRefund."""
     amount = remaining if amount is None else Decimal(amount)
     if amount != amount.quantize(Decimal("0.01")) or not 0 < amount <= remaining:
-        raise InvalidRefund(f"The refund must be between 0.01 and {remaining} {order.currency}.")
+        raise InvalidRefund(
+            f"The refund must be between 0.01 and {format_amount(remaining, order.currency)}."
+        )
     if restock and amount != remaining:
         raise InvalidRefund("Goods go back to stock only with the refund of the whole order.")
     return amount

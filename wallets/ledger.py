@@ -17,7 +17,7 @@ from django.conf import settings
 
 from audit.actions import Action, Entity
 from audit.services import record
-from core.money import round_money
+from core.money import format_amount, round_money
 from wallets.exceptions import InsufficientFunds, InvalidAmount
 from wallets.models import EntryType, LedgerEntry, Wallet
 
@@ -82,7 +82,8 @@ def post(
     after = before + amount
     if amount < 0 and after < 0 and not may_go_below_zero(wallet=wallet, type=type):
         raise InsufficientFunds(
-            f"The balance of {before} {wallet.currency} does not cover {-amount}."
+            f"The balance of {format_amount(before, wallet.currency)} does not cover "
+            f"{format_amount(-amount, wallet.currency)}."
         )
     entry = LedgerEntry.objects.create(
         wallet=wallet,

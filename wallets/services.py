@@ -73,7 +73,9 @@ def pay_order(*, order: Order, user) -> Order:
         if wallet is not None and wallet.is_locked:
             raise WalletLocked()
         if wallet is not None and wallet.currency != order.currency:
-            raise InvalidTransition(f"Your wallet holds {wallet.currency}, not {order.currency}.")
+            raise InvalidTransition(
+                f"Your wallet holds {wallet.currency.upper()}, not {order.currency.upper()}."
+            )
         if wallet is None or wallet.balance < order.total:
             balance = wallet.balance if wallet is not None else Decimal("0.00")
             raise InsufficientFunds(
@@ -181,7 +183,8 @@ def apply_deposit_payment(
             if amount_received != deposit.amount or currency != deposit.currency:
                 _flag_deposit(
                     deposit,
-                    f"PaymentIntent {payment_intent_id} received {amount_received} {currency}.",
+                    f"PaymentIntent {payment_intent_id} received {amount_received} "
+                    f"{currency.upper()}.",
                 )
             else:
                 wallet = ledger.lock(wallet_ids=[deposit.wallet_id])[deposit.wallet_id]

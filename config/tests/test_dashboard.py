@@ -91,6 +91,12 @@ def test_the_dashboard_shows_today_low_stock_failures_and_flagged_orders(staff_c
     assert bars[-1].orders == 6 and bars[-1].height == 120
     assert bars[-4].orders == 2 and bars[-4].paid == 2 and bars[-4].height == 40
     assert html.count('class="bar"') == 14
+    # Axes: the y axis ticks 0, half the busiest day and the busiest day, with grid lines.
+    assert [(t["value"], t["y"]) for t in ctx["chart"]["ticks"]] == [(0, 120), (3, 60), (6, 0)]
+    assert html.count('class="chart-grid"') == 3
+    assert 'data-testid="x-axis"' in html and ">Orders</text>" in html
+    legend = html.split('data-testid="chart-legend"')[1].split("</ul>")[0]
+    assert "All orders placed that day" in legend and "Of them paid" in legend
     assert "<script" not in html.split('id="content-main"')[1]
 
 

@@ -231,7 +231,7 @@ def test_flag_for_review_writes_one_event_by_the_system(customer, products):
 def test_a_refused_transition_writes_nothing(customer, staff, products):
     order = _order(customer, products, S.CREATED)
     since = last_event_id()
-    with pytest.raises(Exception, match="not possible"):
+    with pytest.raises(Exception, match="cannot be fulfilled: it is awaiting payment"):
         services.fulfil_order(order=order, actor=staff)
     assert not events_since(since).exists()
 

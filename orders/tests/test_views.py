@@ -159,7 +159,7 @@ def test_cancelling_a_paid_order_is_refused_with_a_message(customer_client, cust
     response = customer_client.post(reverse("orders:cancel", args=[order.pk]), follow=True)
 
     assert Order.objects.get(pk=order.pk).status == S.PAID
-    assert f"Order {order.short_id} is paid; 'cancel' is not possible." in messages_of(response)
+    assert f"Order {order.short_id} cannot be cancelled: it is paid." in messages_of(response)
 
 
 def test_cancel_needs_post(customer_client, customer):

@@ -119,7 +119,7 @@ def test_refund_action_reports_errors_and_changes_nothing(staff_client, stripe_s
 
     assert _messages(bad) == [("error", "'lots' is not an amount.")]
     assert _messages(too_much) == [
-        ("error", f"{payment}: The refund must be between 0.01 and 25.00 usd.")
+        ("error", f"{payment}: The refund must be between 0.01 and 25.00 USD.")
     ]
     assert Refund.objects.count() == 0
     assert payment_of(order).amount_refunded == 0

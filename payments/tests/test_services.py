@@ -68,8 +68,8 @@ def test_amount_mismatch_flags_the_order_and_does_not_pay_it(stripe_sim):
     assert order.status == S.PAYMENT_PENDING
     assert order.needs_review is True
     assert order.review_reason == (
-        f"PaymentIntent {payment.stripe_payment_intent_id} received 999 usd (minor units); "
-        "the order expects 1000 usd."
+        f"PaymentIntent {payment.stripe_payment_intent_id} received 999 USD (minor units); "
+        "the order expects 1000 USD."
     )
     assert stock(product) == (4, 1)
     assert audit_count("order.mark_paid", order.pk) == 0
@@ -86,7 +86,7 @@ def test_currency_mismatch_flags_the_order(stripe_sim):
 
     order = fresh(order.pk)
     assert (order.status, order.needs_review) == (S.PAYMENT_PENDING, True)
-    assert "eur" in order.review_reason
+    assert "received 1000 EUR" in order.review_reason
 
 
 def test_stripe_unreachable_at_checkout_then_ensure_payment_makes_one_intent(stripe_sim, settings):

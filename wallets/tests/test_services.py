@@ -306,8 +306,8 @@ def test_a_cancelled_deposit_credits_nothing_and_stays_cancelled(buyer):
 @pytest.mark.parametrize(
     ("kwargs", "reason"),
     [
-        ({"received": "24.99"}, "received 24.99 usd"),
-        ({"currency": "eur"}, "received 25.00 eur"),
+        ({"received": "24.99"}, "received 24.99 USD"),
+        ({"currency": "eur"}, "received 25.00 EUR"),
     ],
 )
 def test_a_success_for_another_amount_is_flagged_not_credited(buyer, kwargs, reason):
