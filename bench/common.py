@@ -35,6 +35,13 @@ class Scenario:
         return cls(data["name"], tuple(data["product_ids"]))
 
 
+class Exhausted(Exception):
+    """A client ran out of prepared work (the wallet arms' queue of orders to pay): it
+    stops, and the cell counts it as an error, so a seed too small fails loudly."""
+
+    outcome = "exhausted"
+
+
 def percentile(sorted_values: list[float], p: float) -> float | None:
     """Nearest-rank percentile of an already sorted list (None when empty)."""
     if not sorted_values:

@@ -3,7 +3,9 @@
 `sql_discrepancies` is the benchmark's own SQL version (psycopg, no Django), used by the
 raw arm; `django_discrepancies` reuses the shop's `orders.selectors.stock_discrepancies`.
 `check` runs both and also checks that the database holds exactly the orders the clients
-were told about. It raises InvariantBroken, so a broken run fails loudly.
+were told about; `check_wallet` does the same after a wallet-payment cell, with the
+wallet invariants and the payments. They raise InvariantBroken, so a broken run fails
+loudly.
 """
 
 import psycopg
@@ -76,9 +78,7 @@ def order_count(conn: psycopg.Connection) -> int:
     return conn.execute("SELECT count(*) FROM orders_order").fetchone()[0]
 
 
-def check(conn: psycopg.Connection, *, use_django: bool, orders_before: int, placed: int) -> dict:
-    """Raise InvariantBroken unless stock is consistent and the database holds exactly
-    `placed` new orders since `orders_before`. Returns what was checked."""
+def _check_stock(conn: psycopg.Connection, *, use_django: bool) -> None:
     problems = sql_discrepancies(conn)
     if problems:
         raise InvariantBroken(f"stock invariants broken (SQL check): {problems[:5]}")
@@ -86,6 +86,12 @@ def check(conn: psycopg.Connection, *, use_django: bool, orders_before: int, pla
         problems = django_discrepancies()
         if problems:
             raise InvariantBroken(f"stock invariants broken (stock_discrepancies): {problems[:5]}")
+
+
+def check(conn: psycopg.Connection, *, use_django: bool, orders_before: int, placed: int) -> dict:
+    """Raise InvariantBroken unless stock is consistent and the database holds exactly
+    `placed` new orders since `orders_before`. Returns what was checked."""
+    _check_stock(conn, use_django=use_django)
     new_orders = order_count(conn) - orders_before
     if new_orders != placed:
         raise InvariantBroken(
@@ -95,4 +101,89 @@ def check(conn: psycopg.Connection, *, use_django: bool, orders_before: int, pla
         "stock_ok": True,
         "checked_by": "sql+django" if use_django else "sql",
         "new_orders": new_orders,
+    }
+
+
+# --- the wallet-payment arms -----------------------------------------------------------
+
+_WALLET_SUMS = """
+SELECT w.id, w.balance, coalesce(sum(e.amount), 0), w.entry_count, count(e.id)
+FROM wallets_wallet w LEFT JOIN wallets_ledgerentry e ON e.wallet_id = w.id
+GROUP BY w.id
+HAVING w.balance <> coalesce(sum(e.amount), 0) OR w.entry_count <> count(e.id)
+    OR (w.kind = 'customer' AND w.balance < 0)
+ORDER BY w.id
+"""
+_WALLET_CHAIN = """
+SELECT wallet_id, sequence FROM (
+    SELECT wallet_id, sequence, amount, balance_before, balance_after,
+           lag(balance_after) OVER w AS previous_after, lag(sequence) OVER w AS previous
+    FROM wallets_ledgerentry WINDOW w AS (PARTITION BY wallet_id ORDER BY sequence)
+) e
+WHERE balance_after <> balance_before + amount
+   OR (previous IS NULL AND (sequence <> 1 OR balance_before <> 0))
+   OR (previous IS NOT NULL AND (sequence <> previous + 1 OR balance_before <> previous_after))
+ORDER BY wallet_id, sequence
+"""
+_WALLET_PAYMENTS = """
+SELECT e.wallet_id, e.reference FROM wallets_ledgerentry e
+LEFT JOIN orders_order o ON o.id::text = e.reference
+WHERE e.type = 'payment'
+  AND (o.id IS NULL OR e.amount <> -o.total OR NOT o.status = ANY(%(sold)s))
+ORDER BY e.id
+"""
+
+
+def wallet_sql_discrepancies(conn: psycopg.Connection) -> list[dict]:
+    """The wallet invariants of DESIGN.md in SQL: every wallet's balance is the sum of its
+    entries (and `entry_count` their number), a customer's never below zero; entries
+    form a chain (1, 2, 3..., each starting where the previous ended, after = before +
+    amount); every `payment` entry is minus the total of a sold order."""
+    problems: dict[int, list[str]] = {}
+    for wallet_id, *_ in conn.execute(_WALLET_SUMS).fetchall():
+        problems.setdefault(wallet_id, []).append("balance != entries (sum, count or sign)")
+    for wallet_id, sequence in conn.execute(_WALLET_CHAIN).fetchall():
+        problems.setdefault(wallet_id, []).append(f"chain broken at entry {sequence}")
+    for wallet_id, reference in conn.execute(_WALLET_PAYMENTS, {"sold": list(SOLD)}):
+        problems.setdefault(wallet_id, []).append(f"payment {reference} != its order's total")
+    return [{"wallet_id": w, "broken": b} for w, b in sorted(problems.items())]
+
+
+def wallet_payments(conn: psycopg.Connection) -> tuple[int, int]:
+    """(wallet `payment` entries, paid orders): each wallet payment adds one of each."""
+    return conn.execute(
+        "SELECT (SELECT count(*) FROM wallets_ledgerentry WHERE type = 'payment'),"
+        " (SELECT count(*) FROM orders_order WHERE status = 'paid')"
+    ).fetchone()
+
+
+def check_wallet(
+    conn: psycopg.Connection, *, use_django: bool, orders_before: tuple[int, int], placed: int
+) -> dict:
+    """After a wallet-payment cell: the stock invariants as after checkout, the wallet
+    invariants (SQL, and `wallets.selectors.wallet_discrepancies` for the Django arm),
+    and exactly `placed` new payment entries and newly paid orders since
+    `orders_before` (from `wallet_payments`). Raises InvariantBroken."""
+    _check_stock(conn, use_django=use_django)
+    problems = wallet_sql_discrepancies(conn)
+    if problems:
+        raise InvariantBroken(f"wallet invariants broken (SQL check): {problems[:5]}")
+    if use_django:
+        from wallets.selectors import wallet_discrepancies
+
+        problems = wallet_discrepancies()
+        if problems:
+            raise InvariantBroken(f"wallet invariants broken (wallet_discrepancies): {problems}")
+    entries, paid = wallet_payments(conn)
+    entries, paid = entries - orders_before[0], paid - orders_before[1]
+    if entries != placed or paid != placed:
+        raise InvariantBroken(
+            f"{entries} payment entries and {paid} newly paid orders, but clients saw "
+            f"{placed} payments"
+        )
+    return {
+        "stock_ok": True,
+        "wallets_ok": True,
+        "checked_by": "sql+django" if use_django else "sql",
+        "payments": placed,
     }

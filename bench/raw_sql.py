@@ -13,7 +13,7 @@ from decimal import Decimal
 import psycopg
 from psycopg.types.json import Jsonb
 
-from bench.common import Recorder, Scenario, merge, now, run_clients
+from bench.common import Exhausted, Recorder, Scenario, merge, now, run_clients
 
 LOCK = """
 SELECT i.product_id, i.available, i.reserved, i.received,
@@ -52,7 +52,7 @@ STATEMENTS_PER_CHECKOUT = 5  # plus COMMIT
 
 
 class OutOfStock(Exception):
-    pass
+    outcome = "insufficient_stock"
 
 
 def checkout(conn: psycopg.Connection, *, user_id: int, lines: list[tuple[int, int]]) -> uuid.UUID:
@@ -119,12 +119,40 @@ def run(
 ) -> dict:
     """`concurrency` threads, one connection each, checking out back to back for
     warmup + duration seconds; statistics over the last `duration` seconds."""
+
+    def checkout_client(index: int, conn: psycopg.Connection):
+        rng = random.Random(seed * 1000 + index)  # noqa: S311
+        user_id = user_ids[index % len(user_ids)]
+        return lambda: checkout(conn, user_id=user_id, lines=scenario.cart(rng))
+
+    return run_threads(
+        checkout_client,
+        conninfo=conninfo,
+        concurrency=concurrency,
+        duration=duration,
+        warmup=warmup,
+        statements=STATEMENTS_PER_CHECKOUT + 1,
+    )
+
+
+def run_threads(
+    client_action,
+    *,
+    conninfo: str,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    statements: int,
+) -> dict:
+    """`concurrency` threads, one connection each, calling the action
+    `client_action(index, conn)` returns back to back (the wallet floor uses it too).
+    An exception's `outcome` attribute names it in the errors; `statements` per call
+    (commit included) is the query count."""
     conns = [psycopg.connect(conninfo) for _ in range(concurrency)]
     recorders: list[Recorder] = []
 
     def worker(index: int, ready) -> None:
-        conn, rng = conns[index], random.Random(seed * 1000 + index)  # noqa: S311
-        user_id = user_ids[index % len(user_ids)]
+        action = client_action(index, conns[index])
         measure_from, until = ready()
         rec = Recorder(measure_from, until)
         recorders.append(rec)
@@ -133,15 +161,18 @@ def run(
             if started >= until:
                 break
             try:
-                checkout(conn, user_id=user_id, lines=scenario.cart(rng))
+                action()
                 outcome = "ok"
-            except OutOfStock:
-                outcome = "insufficient_stock"
+            except Exhausted:
+                rec.add(started, now() - started, Exhausted.outcome, 0)
+                break
             except psycopg.errors.DeadlockDetected:
                 outcome = "deadlock"
             except psycopg.Error as exc:
                 outcome = type(exc).__name__
-            rec.add(started, now() - started, outcome, STATEMENTS_PER_CHECKOUT + 1)
+            except Exception as exc:  # the floor's own refusals carry their outcome
+                outcome = getattr(exc, "outcome", type(exc).__name__)
+            rec.add(started, now() - started, outcome, statements)
 
     cpu, elapsed = run_clients(worker, concurrency=concurrency, warmup=warmup, duration=duration)
     for conn in conns:

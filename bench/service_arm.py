@@ -18,7 +18,15 @@ from unittest import mock
 
 from django.db import OperationalError, connection, connections
 
-from bench.common import Recorder, Scenario, merge, now, process_cpu_seconds, run_clients
+from bench.common import (
+    Exhausted,
+    Recorder,
+    Scenario,
+    merge,
+    now,
+    process_cpu_seconds,
+    run_clients,
+)
 
 
 class _QueryCounter:
@@ -48,8 +56,22 @@ def _checkout_loop(*, scenario, user, rng, rec: Recorder, until: float, counter,
 
     With a `sample` list, the SQL of the first checkout in the measured window lands in it.
     """
+    timed_loop(
+        lambda: _checkout(user=user, lines=scenario.cart(rng)),
+        rec=rec,
+        until=until,
+        counter=counter,
+        sample=sample,
+    )
+
+
+def timed_loop(action, *, rec: Recorder, until: float, counter, sample=None):
+    """Call `action()` back to back until `until` (or until it raises Exhausted),
+    recording each outcome and its query count in `rec`. The wallet arm uses it too.
+
+    With a `sample` list, the SQL of the first call in the measured window lands in it.
+    """
     from core.exceptions import ShopError
-    from orders.checkout import place_order
     from shop.exceptions import InsufficientStock
 
     with connection.execute_wrapper(counter):
@@ -61,8 +83,11 @@ def _checkout_loop(*, scenario, user, rng, rec: Recorder, until: float, counter,
                 counter.sample = []
             counter.count = 0
             try:
-                place_order(user=user, lines=scenario.cart(rng))
+                action()
                 outcome = "ok"
+            except Exhausted:
+                rec.add(started, now() - started, Exhausted.outcome, counter.count)
+                break
             except InsufficientStock:
                 outcome = "insufficient_stock"
             except ShopError as exc:
@@ -78,15 +103,10 @@ def _checkout_loop(*, scenario, user, rng, rec: Recorder, until: float, counter,
                 counter.sample = None
 
 
-def _result(recorders, duration: float, *, cpu: float, elapsed: float, stripe: bool) -> dict:
+def _result(recorders, duration: float, *, cpu: float, elapsed: float) -> dict:
     result = merge(recorders, duration)
     result["placed_total"] = sum(r.all_ok for r in recorders)
     result["client_cpu_pct"] = round(100 * cpu / elapsed, 1)
-    result["includes"] = (
-        "place_order() incl. after-commit PaymentIntent at the simulator + start_payment"
-        if stripe
-        else "place_order() with the after-commit Stripe step disabled"
-    )
     return result
 
 
@@ -100,19 +120,45 @@ def run(
     stripe: bool = False,
     seed: int = 0,
 ) -> dict:
+    def checkout_client(index: int):
+        rng = random.Random(seed * 1000 + index)  # noqa: S311
+        user = users[index % len(users)]
+        return lambda: _checkout(user=user, lines=scenario.cart(rng))
+
+    with _stripe_step(stripe):
+        result = run_threads(
+            checkout_client, concurrency=concurrency, duration=duration, warmup=warmup
+        )
+    result["includes"] = (
+        "place_order() incl. after-commit PaymentIntent at the simulator + start_payment"
+        if stripe
+        else "place_order() with the after-commit Stripe step disabled"
+    )
+    return result
+
+
+def _checkout(*, user, lines) -> None:
+    from orders.checkout import place_order
+
+    place_order(user=user, lines=lines)
+
+
+def run_threads(client_action, *, concurrency: int, duration: float, warmup: float) -> dict:
+    """`concurrency` threads, each with its own Django connection, calling the action
+    `client_action(index)` returns back to back (`timed_loop`); the result of the cell,
+    with the SQL of one call of client 0 in `sample_queries`."""
     recorders: list[Recorder] = []
     sample_sql: list[str] = []
 
     def worker(index: int, ready) -> None:
         try:
             connection.ensure_connection()
+            action = client_action(index)
             measure_from, until = ready()
             rec = Recorder(measure_from, until)
             recorders.append(rec)
-            _checkout_loop(
-                scenario=scenario,
-                user=users[index % len(users)],
-                rng=random.Random(seed * 1000 + index),  # noqa: S311
+            timed_loop(
+                action,
                 rec=rec,
                 until=until,
                 counter=_QueryCounter(),
@@ -121,11 +167,8 @@ def run(
         finally:
             connections.close_all()
 
-    with _stripe_step(stripe):
-        cpu, elapsed = run_clients(
-            worker, concurrency=concurrency, warmup=warmup, duration=duration
-        )
-    result = _result(recorders, duration, cpu=cpu, elapsed=elapsed, stripe=stripe)
+    cpu, elapsed = run_clients(worker, concurrency=concurrency, warmup=warmup, duration=duration)
+    result = _result(recorders, duration, cpu=cpu, elapsed=elapsed)
     result["sample_queries"] = sample_sql
     return result
 
@@ -167,7 +210,9 @@ def run_processes(
                 proc.terminate()
     elapsed = now() - start
     cpu = sum(cpu for _, cpu in collected)
-    return _result([rec for rec, _ in collected], duration, cpu=cpu, elapsed=elapsed, stripe=False)
+    result = _result([rec for rec, _ in collected], duration, cpu=cpu, elapsed=elapsed)
+    result["includes"] = "place_order() with the after-commit Stripe step disabled"
+    return result
 
 
 def _process_client(index, scenario, user_id, seed, ready, go, window, results) -> None:

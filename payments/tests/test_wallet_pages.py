@@ -364,3 +364,15 @@ def test_paying_from_the_wallet_needs_the_csrf_token(customer, pending):
     assert client.get(reverse("orders:pay-wallet", args=[pending.pk])).status_code == 405
     assert fresh(pending.pk).status == S.PAYMENT_PENDING
     assert balance(customer) == D("30.00")
+
+
+def test_refreshing_a_settled_deposit_asks_stripe_nothing(customer, stripe_sim, settings):
+    deposit = top_up_deposit(customer, "10.00")
+    confirm_in_browser(stripe_sim, deposit.payment_intent_id, deposit.client_secret)
+    assert refresh_deposit(deposit=deposit).status == Deposit.Status.SUCCEEDED
+    settings.STRIPE_API_BASE = CLOSED_PORT_URL  # any call to Stripe would fail now
+
+    again = refresh_deposit(deposit=Deposit.objects.get(pk=deposit.pk))
+
+    assert again.status == Deposit.Status.SUCCEEDED
+    assert ledger_of(customer) == [("deposit", D("10.00"), D("0.00"), D("10.00"))]

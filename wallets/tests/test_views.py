@@ -78,7 +78,7 @@ def test_the_page_shows_the_balance_and_the_ledger_newest_first(customer_client,
     amounts = withdrawal_row[withdrawal_row.index('data-label="Amount"') :]
     assert amounts.index("-$30.00") < amounts.index("$100.00") < amounts.index("$70.00")
     # The adjustment shows its reason.
-    assert '<span class="note">test funds</span>' in html
+    assert '<span class="ledger-note">test funds</span>' in html
 
 
 def test_the_ledger_is_paginated_with_bounded_queries(
