@@ -31,10 +31,10 @@ WHERE product_id = d.pid
 """
 INSERT_ORDER = """
 INSERT INTO orders_order (id, status, currency, subtotal, total, idempotency_key,
-    request_fingerprint, expires_at, restocked, needs_review, review_reason, created_at,
-    updated_at, user_id)
+    request_fingerprint, expires_at, restocked, needs_review, review_reason, carrier,
+    tracking_number, created_at, updated_at, user_id)
 VALUES (%s, 'created', %s, %s, %s, NULL, '', now() + interval '900 seconds', false, false, '',
-    now(), now(), %s)
+    '', '', now(), now(), %s)
 """
 INSERT_ITEMS = """
 INSERT INTO orders_orderitem (order_id, product_id, sku, name, unit_price, quantity, line_total)
