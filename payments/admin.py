@@ -21,6 +21,7 @@ from core.exceptions import ShopError
 from core.templatetags.money import money
 from orders.models import Order
 from payments.models import Payment, Refund, WebhookEvent
+from payments.selectors import refundable_amount
 from payments.services import REFUND_REASON_LENGTH, refund_payment
 from payments.webhooks import process_event
 
@@ -54,6 +55,8 @@ class OrderRefundForm(forms.Form):
     )
     restock = forms.BooleanField(required=False)
     reason = forms.CharField(required=False, max_length=REFUND_REASON_LENGTH)
+    # What was left to refund when staff confirmed (carried by the confirmation page).
+    remaining = forms.DecimalField(required=False, max_digits=12, decimal_places=2)
 
 
 @admin.register(Payment)
@@ -103,6 +106,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return redirect(back)
         amount, restock, reason = (form.cleaned_data[k] for k in ("amount", "restock", "reason"))
         if not confirmed(request):
+            remaining = refundable_amount(order=order)
             return confirm_action(
                 request,
                 self,
@@ -124,11 +128,17 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     ("amount", "" if amount is None else amount),
                     *([("restock", "on")] if restock else []),
                     ("reason", reason),
+                    *([("remaining", remaining)] if remaining is not None else []),
                 ],
             )
         try:
             refund = refund_payment(
-                order=order, actor=request.user, amount=amount, restock=restock, reason=reason
+                order=order,
+                actor=request.user,
+                amount=amount,
+                restock=restock,
+                reason=reason,
+                expected_remaining=form.cleaned_data["remaining"],
             )
         except ShopError as exc:
             self.message_user(request, f"{order}: {exc.detail}", messages.ERROR)

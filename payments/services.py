@@ -409,6 +409,7 @@ def refund_payment(
     amount: Decimal | None = None,
     restock: bool = False,
     reason: str = "",
+    expected_remaining: Decimal | None = None,
 ) -> Refund | LedgerEntry:
     """Staff refund part or all of what is left of an order's payment, the same way
     whatever paid it: an order paid from the wallet gets the amount back in that wallet
@@ -418,7 +419,11 @@ def refund_payment(
     The refund is recorded under the order's row lock (and the payment's or wallet's),
     so concurrent refunds can never exceed what was paid. The refund that completes the
     order's refund moves the order to `refunded`, and only that one may put the goods
-    back in stock. Staff's `reason` is kept on the refund and in the audit log. Raises
+    back in stock. Staff's `reason` is kept on the refund and in the audit log.
+
+    `expected_remaining` is what was left to refund when staff confirmed (the admin's
+    confirmation page): if another refund came in between, such as the same confirmation
+    submitted twice, the amount left differs and nothing is refunded. Raises
     NotPermitted, InvalidTransition (order not paid or fulfilled) and InvalidRefund.
     """
     if not actor.is_staff:
@@ -434,6 +439,7 @@ def refund_payment(
             raise InvalidTransition(f"Order {order.short_id} is not refundable.")
         to_wallet = wallet_selectors.refundable_to_wallet(order_id=order.pk)
         if to_wallet is not None:
+            _ensure_unchanged(expected_remaining, remaining=to_wallet, order=order)
             amount = _refund_amount(amount, remaining=to_wallet, order=order, restock=restock)
             completes = amount == to_wallet
             refund = _refund_to_wallet(order=order, amount=amount, actor=actor, reason=reason)
@@ -442,6 +448,7 @@ def refund_payment(
             if payment is None:
                 raise InvalidTransition(f"Order {order.short_id} is not refundable.")
             remaining = payment.refundable
+            _ensure_unchanged(expected_remaining, remaining=remaining, order=order)
             amount = _refund_amount(amount, remaining=remaining, order=order, restock=restock)
             completes = amount == remaining
             refund = _record_refund(
@@ -450,6 +457,17 @@ def refund_payment(
         if completes:
             order_services.refund_order(order=order, actor=actor, restock=restock)
     return refund
+
+
+def _ensure_unchanged(expected: Decimal | None, *, remaining: Decimal, order: Order) -> None:
+    if expected is not None and expected != remaining:
+        raise InvalidRefund(
+            _(
+                "Order %(number)s was refunded meanwhile: %(remaining)s %(currency)s is left "
+                "to refund now. Nothing was refunded; check the order and try again."
+            )
+            % {"number": order.short_id, "remaining": remaining, "currency": order.currency}
+        )
 
 
 def _refund_amount(amount, *, remaining: Decimal, order: Order, restock: bool) -> Decimal:

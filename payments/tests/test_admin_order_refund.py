@@ -11,8 +11,18 @@ from audit.models import AuditEvent
 from core.tests.helpers import committed
 from orders.models import Order
 from orders.tests.factories import make_order
+from payments.exceptions import InvalidRefund
 from payments.models import Refund
-from payments.tests.helpers import fresh, paid_order, payment_of, sim_refunds, stock
+from payments.services import refund_payment
+from payments.tests.helpers import (
+    fresh,
+    paid_order,
+    payment_of,
+    sim_refunds,
+    stock,
+    with_payment,
+)
+from shop.tests.concurrency import run_concurrently
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 from wallets import services as wallet_services
 from wallets.tests.helpers import balance, fund
@@ -71,6 +81,7 @@ def test_the_refund_form_asks_first_and_changes_nothing(staff_client, order, str
         '<input type="hidden" name="amount" value="10.00">',
         '<input type="hidden" name="restock" value="on">',
         '<input type="hidden" name="reason" value="scratched">',
+        '<input type="hidden" name="remaining" value="50.00">',
         '<input type="hidden" name="confirm" value="yes">',
     ):
         assert hidden in page
@@ -185,3 +196,39 @@ def test_a_wallet_paid_order_is_refunded_to_the_wallet_with_the_reason(staff_cli
     event = AuditEvent.objects.get(action="payment.refunded_to_wallet")
     assert event.after["reason"] == "late"
     assert fresh(pending.pk).status == S.REFUNDED
+
+
+def test_a_confirmation_submitted_twice_refunds_once(staff_client, order):
+    confirm = {"amount": "10.00", "remaining": "50.00", "confirm": "yes"}
+    with committed():
+        staff_client.post(refund_url(order), confirm, follow=True)
+
+    with committed():
+        again = staff_client.post(refund_url(order), confirm, follow=True)
+
+    assert messages_of(again) == [
+        f"Order {order.short_id}: Order {order.short_id} was refunded meanwhile: 40.00 usd is "
+        "left to refund now. Nothing was refunded; check the order and try again."
+    ]
+    assert Refund.objects.get().amount == Decimal("10.00")
+    assert payment_of(order).amount_refunded == Decimal("10.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_confirmations_refund_exactly_once():
+    staff = StaffFactory(permissions=["payments.add_refund"])
+    product = ProductFactory(stock=5, price=Decimal("25.00"))
+    paid = make_order(lines=[(product.pk, 2)], status=S.PAID)
+    with_payment(paid)  # Stripe is unreachable here: the refunds stay pending, recorded
+
+    def confirm():
+        return refund_payment(
+            order=paid, actor=staff, amount=Decimal("10.00"), expected_remaining=Decimal("50.00")
+        )
+
+    outcomes = run_concurrently(*[confirm] * 4)
+
+    assert sorted(kind for kind, _ in outcomes) == ["error", "error", "error", "ok"]
+    assert all(isinstance(exc, InvalidRefund) for kind, exc in outcomes if kind == "error")
+    assert list(Refund.objects.values_list("amount", flat=True)) == [Decimal("10.00")]
+    assert payment_of(paid).amount_refunded == Decimal("10.00")
