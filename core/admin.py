@@ -8,6 +8,7 @@ walks every registered ModelAdmin and fails for an action a view-only member cou
 """
 
 from django.contrib import admin
+from django.template.response import TemplateResponse
 
 
 def requires_permission(permission: str):
@@ -54,3 +55,39 @@ class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 class ReadOnlyStackedInline(ReadOnlyAdminMixin, admin.StackedInline):
     extra = 0
+
+
+def confirmed(request) -> bool:
+    """Whether the staff member answered the confirmation page (`confirm_action`) with yes."""
+    return request.method == "POST" and request.POST.get("confirm") == "yes"
+
+
+def confirm_action(
+    request,
+    model_admin,
+    *,
+    title: str,
+    question: str,
+    action_url: str,
+    back_url: str,
+    confirm_label: str,
+    details=(),
+    objects=(),
+    hidden=(),
+) -> TemplateResponse:
+    """The intermediate page of an irreversible admin action (cancel, refund), as Django's
+    delete confirmation: it says what will happen and posts `hidden` fields plus
+    confirm=yes back to `action_url`, which checks `confirmed(request)`."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        "question": question,
+        "details": list(details),
+        "objects": list(objects),
+        "hidden": list(hidden),
+        "action_url": action_url,
+        "back_url": back_url,
+        "confirm_label": confirm_label,
+    }
+    return TemplateResponse(request, "admin/confirm_action.html", context)

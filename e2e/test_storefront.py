@@ -95,7 +95,7 @@ def test_new_customer_registers_buys_two_products_and_sees_the_order_paid(
     add_to_cart(page, "Enamel camp mug", 2)
     add_to_cart(page, "Brass pen", 1)
     expect(cart_count(page)).to_have_text("3")
-    expect(page.get_by_test_id("subtotal")).to_have_text("64.99 USD")
+    expect(page.get_by_test_id("subtotal")).to_have_text("$64.99")
 
     order = check_out(page)
     expect(page.get_by_text("Your items are reserved for")).to_be_visible()
@@ -189,6 +189,8 @@ def test_staff_fulfil_an_order_in_the_admin_and_the_customer_sees_it(
     admin.locator("#searchbar").fill(order.short_id)
     admin.locator("#searchbar").press("Enter")
     admin.get_by_role("link", name=order.short_id).click()
+    admin.get_by_label("Carrier").fill("DHL")
+    admin.get_by_label("Tracking number").fill("JD014600003828")
     admin.get_by_role("button", name="Mark fulfilled").click()
     expect(admin.locator(".messagelist")).to_contain_text("mark fulfilled done")
 
@@ -199,6 +201,8 @@ def test_staff_fulfil_an_order_in_the_admin_and_the_customer_sees_it(
     page.get_by_role("link", name=order.short_id).click()
     expect(page.get_by_test_id("order-status")).to_have_text("Fulfilled")
     expect(page.get_by_test_id("timeline")).to_contain_text("Order fulfilled and on its way")
+    expect(page.get_by_test_id("tracking-number")).to_have_text("JD014600003828")
+    expect(page.get_by_test_id("shipment")).to_contain_text("DHL")
     assert Order.objects.get(pk=order.pk).status == Order.Status.FULFILLED
 
 

@@ -1,12 +1,18 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
-from core.admin import ReadOnlyTabularInline
+from core.admin import ReadOnlyTabularInline, confirm_action, confirmed
 from core.exceptions import ShopError
+from core.templatetags.money import money
 from orders import emails
 from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderEmail, OrderItem
@@ -14,9 +20,20 @@ from orders.services import cancel_order, fulfil_order
 
 # The transitions staff run by hand, each through its service.
 STAFF_TRANSITIONS = {
-    "fulfil": ("Mark fulfilled", fulfil_order),
-    "cancel": ("Cancel order", cancel_order),
+    "fulfil": (gettext_lazy("Mark fulfilled"), fulfil_order),
+    "cancel": (gettext_lazy("Cancel order"), cancel_order),
 }
+# Those that cannot be undone ask first, on a page of their own (core.admin.confirm_action).
+CONFIRM_FIRST = {"cancel"}
+
+
+class FulfilForm(forms.Form):
+    """How the order ships, on its admin page (both optional, as in the API)."""
+
+    carrier = forms.CharField(label=gettext_lazy("Carrier"), max_length=100, required=False)
+    tracking_number = forms.CharField(
+        label=gettext_lazy("Tracking number"), max_length=100, required=False
+    )
 
 
 class OrderItemInline(ReadOnlyTabularInline):
@@ -50,6 +67,8 @@ class OrderAdmin(admin.ModelAdmin):
         "total",
         "expires_at",
         "restocked",
+        "carrier",
+        "tracking_number",
         "needs_review",
         "review_reason",
         "idempotency_key",
@@ -96,24 +115,67 @@ class OrderAdmin(admin.ModelAdmin):
             show_save=False, show_save_and_continue=False, show_save_and_add_another=False
         )
         if obj is not None:
+            may_change = self.has_change_permission(request, obj)
             context["staff_transitions"] = [
                 (name, label)
-                for name, (label, _) in STAFF_TRANSITIONS.items()
-                if can_proceed(getattr(obj, name))
+                for name, (label, _service) in STAFF_TRANSITIONS.items()
+                if may_change and can_proceed(getattr(obj, name))
             ]
+            if may_change and can_proceed(obj.fulfil):
+                context["fulfil_form"] = FulfilForm()
+            # The payment and its refunds, read through the reverse relations payments
+            # declared (orders never imports payments); refunding is payments' own page.
+            payment = getattr(obj, "payment", None)
+            context["payment"] = payment
+            context["refunds"] = list(payment.refunds.all()) if payment is not None else []
+            context["can_refund"] = obj.status in (
+                Order.Status.PAID,
+                Order.Status.FULFILLED,
+            ) and request.user.has_perm("payments.add_refund")
+            if request.user.has_perm("audit.view_auditevent"):
+                context["audit_url"] = "{}?{}".format(
+                    reverse("admin:audit_auditevent_changelist"),
+                    urlencode({"entity_type": "order", "entity_id": str(obj.pk)}),
+                )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def transition_view(self, request, order_id, name):
         if name not in STAFF_TRANSITIONS or not self.has_change_permission(request):
             return redirect("admin:orders_order_changelist")
         order = get_object_or_404(Order, pk=order_id)
-        self._run(request, order, name)
+        # An impossible transition is refused at once (_run says why), without asking.
+        if name in CONFIRM_FIRST and can_proceed(getattr(order, name)) and not confirmed(request):
+            label, _service = STAFF_TRANSITIONS[name]
+            return confirm_action(
+                request,
+                self,
+                title=_("%(action)s %(number)s?") % {"action": label, "number": order.short_id},
+                question=_("%(action)s %(number)s of %(customer)s, total %(total)s?")
+                % {
+                    "action": label,
+                    "number": order.short_id,
+                    "customer": order.user.email,
+                    "total": money(order.total, order.currency),
+                },
+                action_url=request.path,
+                back_url=reverse("admin:orders_order_change", args=[order.pk]),
+                confirm_label=_("Yes, %(action)s") % {"action": str(label).lower()},
+            )
+        kwargs = {}
+        if name == "fulfil":
+            form = FulfilForm(request.POST)
+            if not form.is_valid():
+                errors = "; ".join(e for field in form.errors.values() for e in field)
+                self.message_user(request, f"{order}: {errors}", messages.ERROR)
+                return redirect(reverse("admin:orders_order_change", args=[order.pk]))
+            kwargs = form.cleaned_data
+        self._run(request, order, name, **kwargs)
         return redirect(reverse("admin:orders_order_change", args=[order.pk]))
 
-    def _run(self, request, order, name):
+    def _run(self, request, order, name, **kwargs):
         label, service = STAFF_TRANSITIONS[name]
         try:
-            order = service(order=order, actor=request.user)
+            order = service(order=order, actor=request.user, **kwargs)
         except InvalidTransition as exc:
             self.message_user(request, exc.detail, messages.ERROR)  # it names the order
         except ShopError as exc:
@@ -122,20 +184,41 @@ class OrderAdmin(admin.ModelAdmin):
             if name == "cancel" and order.status in Order.SOLD:
                 # cancel_order found the customer's payment had gone through.
                 self.message_user(
-                    request, f"{order}: the payment went through, so it is paid.", messages.WARNING
+                    request,
+                    _("%(order)s: the payment went through, so it is paid.") % {"order": order},
+                    messages.WARNING,
                 )
             else:
-                self.message_user(request, f"{order}: {label.lower()} done.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("%(order)s: %(action)s done.") % {"order": order, "action": label.lower()},
+                    messages.SUCCESS,
+                )
 
     @admin.action(description="Mark selected orders fulfilled", permissions=["change"])
     def fulfil_selected(self, request, queryset):
         for order in queryset:
             self._run(request, order, "fulfil")
 
-    @admin.action(description="Cancel selected orders", permissions=["change"])
+    @admin.action(description=gettext_lazy("Cancel selected orders"), permissions=["change"])
     def cancel_selected(self, request, queryset):
+        if not confirmed(request):
+            orders = list(queryset.select_related("user"))
+            return confirm_action(
+                request,
+                self,
+                title=_("Cancel the selected orders?"),
+                question=_("Cancel these orders and release their stock?"),
+                objects=[f"{o} ({o.user.email}, {o.get_status_display()})" for o in orders],
+                action_url=request.get_full_path(),
+                back_url=request.get_full_path(),
+                confirm_label=_("Yes, cancel them"),
+                hidden=[("action", "cancel_selected")]
+                + [(ACTION_CHECKBOX_NAME, str(o.pk)) for o in orders],
+            )
         for order in queryset:
             self._run(request, order, "cancel")
+        return None
 
     @admin.action(
         description="Send the selected orders' unsent emails again", permissions=["change"]

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.actions import Action, Entity
 from audit.services import record
@@ -410,8 +411,17 @@ def _paid_from_wallet(order: Order) -> bool:
     return wallet_selectors.wallet_payment_of(order_id=order.pk) is not None
 
 
+REFUND_REASON_LENGTH = Refund._meta.get_field("reason").max_length
+
+
 def refund_payment(
-    *, order: Order, actor, amount: Decimal | None = None, restock: bool = False
+    *,
+    order: Order,
+    actor,
+    amount: Decimal | None = None,
+    restock: bool = False,
+    reason: str = "",
+    expected_remaining: Decimal | None = None,
 ) -> Refund | LedgerEntry:
     """Staff refund part or all of what is left of an order's payment, the same way
     whatever paid it: an order paid from the wallet gets the amount back in that wallet
@@ -421,31 +431,55 @@ def refund_payment(
     The refund is recorded under the order's row lock (and the payment's or wallet's),
     so concurrent refunds can never exceed what was paid. The refund that completes the
     order's refund moves the order to `refunded`, and only that one may put the goods
-    back in stock. Raises NotPermitted, InvalidTransition (order not paid or fulfilled)
-    and InvalidRefund.
+    back in stock. Staff's `reason` is kept on the refund and in the audit log.
+
+    `expected_remaining` is what was left to refund when staff confirmed (the admin's
+    confirmation page): if another refund came in between, such as the same confirmation
+    submitted twice, the amount left differs and nothing is refunded. Raises
+    NotPermitted, InvalidTransition (order not paid or fulfilled) and InvalidRefund.
     """
     if not actor.is_staff:
         raise NotPermitted("Only staff can refund orders.")
+    reason = reason.strip()
+    if len(reason) > REFUND_REASON_LENGTH:
+        raise InvalidRefund(
+            _("A refund's reason has at most %(max)d characters.") % {"max": REFUND_REASON_LENGTH}
+        )
     with transaction.atomic():
         order = order_services.lock_order(order_id=order.pk)
         if order.status not in _REFUNDABLE:
             raise InvalidTransition(f"Order {order.short_id} is not refundable.")
         to_wallet = wallet_selectors.refundable_to_wallet(order_id=order.pk)
         if to_wallet is not None:
+            _ensure_unchanged(expected_remaining, remaining=to_wallet, order=order)
             amount = _refund_amount(amount, remaining=to_wallet, order=order, restock=restock)
             completes = amount == to_wallet
-            refund = _refund_to_wallet(order=order, amount=amount, actor=actor)
+            refund = _refund_to_wallet(order=order, amount=amount, actor=actor, reason=reason)
         else:
             payment = Payment.objects.select_for_update().filter(order=order).first()
             if payment is None:
                 raise InvalidTransition(f"Order {order.short_id} is not refundable.")
             remaining = payment.refundable
+            _ensure_unchanged(expected_remaining, remaining=remaining, order=order)
             amount = _refund_amount(amount, remaining=remaining, order=order, restock=restock)
             completes = amount == remaining
-            refund = _record_refund(payment=payment, amount=amount, actor=actor, restock=restock)
+            refund = _record_refund(
+                payment=payment, amount=amount, actor=actor, restock=restock, reason=reason
+            )
         if completes:
             order_services.refund_order(order=order, actor=actor, restock=restock)
     return refund
+
+
+def _ensure_unchanged(expected: Decimal | None, *, remaining: Decimal, order: Order) -> None:
+    if expected is not None and expected != remaining:
+        raise InvalidRefund(
+            _(
+                "Order %(number)s was refunded meanwhile: %(remaining)s %(currency)s is left "
+                "to refund now. Nothing was refunded; check the order and try again."
+            )
+            % {"number": order.short_id, "remaining": remaining, "currency": order.currency}
+        )
 
 
 def _refund_amount(amount, *, remaining: Decimal, order: Order, restock: bool) -> Decimal:
@@ -460,7 +494,7 @@ def _refund_amount(amount, *, remaining: Decimal, order: Order, restock: bool) -
     return amount
 
 
-def _refund_to_wallet(*, order: Order, amount: Decimal, actor) -> LedgerEntry:
+def _refund_to_wallet(*, order: Order, amount: Decimal, actor, reason: str = "") -> LedgerEntry:
     """Credit the wallet that paid the order (order row locked), audit it on the order and
     tell the customer."""
     entry = wallet_services.refund_order_to_wallet(order=order, amount=amount, actor=actor)
@@ -469,7 +503,12 @@ def _refund_to_wallet(*, order: Order, amount: Decimal, actor) -> LedgerEntry:
         entity_type=Entity.ORDER,
         entity_id=order.pk,
         actor=actor,
-        after={"wallet": entry.wallet_id, "entry": entry.pk, "amount": str(amount)},
+        after={
+            "wallet": entry.wallet_id,
+            "entry": entry.pk,
+            "amount": str(amount),
+            **({"reason": reason} if reason else {}),
+        },
     )
     emails.enqueue(
         order_id=order.pk,

@@ -29,6 +29,10 @@ class CartLine:
         return self.product.price * self.quantity
 
     @property
+    def currency(self) -> str:
+        return self.product.currency
+
+    @property
     def available(self) -> int:
         return self.product.inventory.available
 

@@ -80,7 +80,7 @@ def test_the_dashboard_shows_today_low_stock_failures_and_flagged_orders(staff_c
     assert [e.attempts for e in ctx["failing_emails"]] == [9, 2]
     assert ctx["flagged_count"] == 2
     html = response.content.decode()
-    assert 'data-testid="revenue-today">50.00 USD<' in html
+    assert 'data-testid="revenue-today">$50.00<' in html
     assert "dispute 1" in html and "evt_fail_2_0" in html
     emails = html.split('data-testid="failing-emails"')[1].split("</section>")[0]
     assert "gave up" in emails and "SMTPServerDisconnected: lost 0" in emails

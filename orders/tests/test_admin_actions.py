@@ -58,16 +58,32 @@ def test_post_fulfil_runs_the_service_and_audits_the_staff_member(staff_client, 
     event = AuditEvent.objects.get(action="order.fulfil")
     assert (event.entity_id, event.actor) == (str(order.pk), superuser)
     assert event.before == {"status": "paid"}
-    assert event.after == {"status": "fulfilled"}
+    assert event.after == {"status": "fulfilled", "carrier": "", "tracking_number": ""}
     assert messages_of(response) == [f"Order {order.short_id}: mark fulfilled done."]
     assert stock(product) == (8, 0)
 
 
-def test_post_cancel_releases_the_stock(staff_client, superuser, product):
+def test_post_cancel_asks_first_and_changes_nothing(staff_client, product):
+    order = make_order(user=UserFactory(email="ada@example.com"), lines=[(product.pk, 3)])
+
+    response = staff_client.post(transition_url(order, "cancel"))
+
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/confirm_action.html"
+    page = response.content.decode()
+    assert f"Cancel order {order.short_id} of ada@example.com, total $30.00?" in page
+    assert f'<form method="post" action="{transition_url(order, "cancel")}">' in page
+    assert '<input type="hidden" name="confirm" value="yes">' in page
+    assert f'href="{change_url(order)}"' in page
+    assert status_of(order) == S.CREATED
+    assert stock(product) == (7, 3)
+
+
+def test_post_cancel_confirmed_releases_the_stock(staff_client, superuser, product):
     order = make_order(lines=[(product.pk, 3)], status=S.PAYMENT_PENDING)
     assert stock(product) == (7, 3)
 
-    response = staff_client.post(transition_url(order, "cancel"))
+    response = staff_client.post(transition_url(order, "cancel"), {"confirm": "yes"})
 
     assert response.status_code == 302
     assert status_of(order) == S.CANCELLED
@@ -157,12 +173,28 @@ def test_staff_without_change_permission_cannot_transition(client, product):
 # --- bulk actions ------------------------------------------------------------------------------
 
 
-def run_action(client, action, orders):
-    return client.post(
-        reverse(CHANGELIST),
-        {"action": action, "index": "0", "_selected_action": [str(o.pk) for o in orders]},
-        follow=True,
-    )
+def run_action(client, action, orders, *, confirm=True):
+    """Run a bulk action; `confirm` answers its confirmation page (if any) at once."""
+    data = {"action": action, "index": "0", "_selected_action": [str(o.pk) for o in orders]}
+    if confirm:
+        data["confirm"] = "yes"
+    return client.post(reverse(CHANGELIST), data, follow=True)
+
+
+def test_cancel_action_asks_first_and_changes_nothing(staff_client, product):
+    orders = [make_order(lines=[(product.pk, 2)]) for _ in range(2)]
+
+    response = run_action(staff_client, "cancel_selected", orders, confirm=False)
+
+    assert response.templates[0].name == "admin/confirm_action.html"
+    page = response.content.decode()
+    assert "Cancel these orders and release their stock?" in page
+    for order in orders:
+        assert f'<input type="hidden" name="_selected_action" value="{order.pk}">' in page
+        assert f"<li>{order} ({order.user.email}, Awaiting payment)</li>" in page
+    assert '<input type="hidden" name="action" value="cancel_selected">' in page
+    assert [status_of(o) for o in orders] == [S.CREATED, S.CREATED]
+    assert stock(product) == (6, 4)
 
 
 def test_cancel_action_releases_stock(staff_client, superuser, product):

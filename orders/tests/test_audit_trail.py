@@ -73,7 +73,7 @@ def _mark_paid(order, actor):
 
 
 def _fulfil(order, actor):
-    services.fulfil_order(order=order, actor=actor)
+    services.fulfil_order(order=order, actor=actor, carrier="DHL", tracking_number="JD0142")
 
 
 def _cancel(order, actor):
@@ -103,7 +103,7 @@ def _recover(order, actor):
 TRANSITIONS = [
     ("start_payment", S.CREATED, _start_payment, _system, {}, []),
     ("mark_paid", S.PAYMENT_PENDING, _mark_paid, _system, {}, ["inventory.committed"]),
-    ("fulfil", S.PAID, _fulfil, _staff, {}, []),
+    ("fulfil", S.PAID, _fulfil, _staff, {"carrier": "DHL", "tracking_number": "JD0142"}, []),
     ("cancel", S.CREATED, _cancel, _owner, {}, ["inventory.released"]),
     ("cancel", S.PAYMENT_PENDING, _cancel, _staff, {}, ["inventory.released"]),
     ("expire", S.CREATED, _expire, _system, {}, ["inventory.released"]),

@@ -8,6 +8,7 @@ from orders.checkout import checkout_cart
 from orders.models import Order
 from orders.tests.factories import make_due, make_order
 from shop import cart
+from shop.tests.concurrency import run_concurrently
 from shop.tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +108,25 @@ def test_a_late_payment_that_cannot_be_accepted_leaves_the_cart(buyer, mug):
     assert services.recover_late_payment(order=order) is False
 
     assert cart_of(buyer) == {mug.pk: 2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_payments_racing_for_one_cart_each_take_exactly_their_units():
+    buyer = UserFactory()
+    mug, pen = ProductFactory(stock=20), ProductFactory(stock=20)
+    cart.set_quantity(product_id=mug.pk, quantity=9, user=buyer)
+    cart.set_quantity(product_id=pen.pk, quantity=9, user=buyer)
+    orders = [
+        make_order(user=buyer, lines=lines, status=S.PAYMENT_PENDING)
+        for lines in (
+            [(mug.pk, 1), (pen.pk, 2)],
+            [(mug.pk, 2)],
+            [(pen.pk, 1), (mug.pk, 1)],
+            [(pen.pk, 3)],
+        )
+    ]
+
+    outcomes = run_concurrently(*[lambda o=o: services.mark_paid(order=o) for o in orders])
+
+    assert [kind for kind, _ in outcomes] == ["ok"] * 4
+    assert cart_of(buyer) == {mug.pk: 9 - 4, pen.pk: 9 - 6}

@@ -310,5 +310,5 @@ def test_every_kind_renders_text_and_html(kind):
     message = emails.build_message(order=order, kind=kind)
     html, _ = message.alternatives[0]
     assert order.short_id in message.subject
-    assert "1 x Teapot (TEA-9)" in message.body and "Total: 10.00 USD" in message.body
+    assert "1 x Teapot (TEA-9)" in message.body and "Total: $10.00" in message.body
     assert "<html" in html and "Teapot" in html and "&lt;" not in message.body

@@ -109,7 +109,7 @@ def test_order_page_shows_snapshot_prices_status_and_timeline(customer_client, c
 
     html = response.content.decode()
     assert "Enamel mug" in html and "Renamed" not in html
-    assert 'data-label="Price">12.50<' in html and "99.00" not in html
+    assert 'data-label="Price">$12.50<' in html and "99.00" not in html
     assert 'data-testid="order-status"' in html and ">Fulfilled<" in html
     assert [e["label"] for e in response.context["timeline"]] == [
         "Order placed, items reserved",

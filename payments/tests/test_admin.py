@@ -46,9 +46,12 @@ def _messages(response):
     return [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
 
 
-def _run_action(client, url, action, pks, **extra):
+def _run_action(client, url, action, pks, *, confirm=True, **extra):
+    """Run an admin action; `confirm` answers its confirmation page (if it has one) at once."""
     data = {"action": action, "_selected_action": [str(pk) for pk in pks], "index": "0"}
     data.update(extra)
+    if confirm:
+        data["confirm"] = "yes"
     with committed():
         return client.post(url, data, follow=True)
 
@@ -74,6 +77,25 @@ def test_refund_action_with_an_amount_records_and_sends_a_refund(staff_client, s
     ]
     assert payment_of(order).amount_refunded == Decimal("12.50")
     assert fresh(order.pk).status == S.PAID
+
+
+def test_refund_action_asks_first_and_changes_nothing_until_confirmed(staff_client, stripe_sim):
+    product = ProductFactory(stock=5, price=Decimal("25.00"))
+    order = paid_order(stripe_sim, product, quantity=2)
+    payment = payment_of(order)
+
+    response = _run_action(
+        staff_client, PAYMENTS, "refund", [payment.pk], confirm=False, amount="12.50"
+    )
+
+    assert response.templates[0].name == "admin/confirm_action.html"
+    page = response.content.decode()
+    assert "Refund 12.50 of each of these payments?" in page
+    assert f"<li>{payment} ({order})</li>" in page
+    assert '<input type="hidden" name="confirm" value="yes">' in page
+    assert f'<input type="hidden" name="_selected_action" value="{payment.pk}">' in page
+    assert not Refund.objects.exists()
+    assert payment_of(order).amount_refunded == 0
 
 
 def test_refund_action_needs_the_refund_permission(client, stripe_sim):

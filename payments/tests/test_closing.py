@@ -137,7 +137,9 @@ def test_staff_cancelling_a_paid_order_in_the_admin_are_told_it_is_paid(client, 
     client.force_login(StaffFactory(is_superuser=True))
 
     response = client.post(
-        reverse("admin:orders_order_transition", args=[order.pk, "cancel"]), follow=True
+        reverse("admin:orders_order_transition", args=[order.pk, "cancel"]),
+        {"confirm": "yes"},  # the answer to the confirmation page
+        follow=True,
     )
 
     texts = [str(m) for m in response.context["messages"]]

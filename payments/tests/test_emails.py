@@ -57,8 +57,8 @@ def test_every_staff_refund_partial_or_full_sends_an_email_with_its_amount(strip
 
     sent = _refund_emails(order)
     assert len(sent) == 2
-    assert "We refunded 10.00 USD for order" in sent[0][1] + sent[1][1]
-    assert "We refunded 20.00 USD for order" in sent[0][1] + sent[1][1]
+    assert "We refunded $10.00 for order" in sent[0][1] + sent[1][1]
+    assert "We refunded $20.00 for order" in sent[0][1] + sent[1][1]
     assert len({message_id for message_id, _ in sent}) == 2  # two emails, not one repeated
     assert (
         OrderEmail.objects.filter(order=order, kind="refunded", sent_at__isnull=False).count() == 2
@@ -76,7 +76,7 @@ def test_the_automatic_refund_of_a_late_payment_sends_an_email_saying_why():
     payment_services.apply_payment_intent(payment_intent=intent)
 
     ((_, body),) = _refund_emails(order)
-    assert f"We refunded {order.total} USD for order {order.short_id}" in body
+    assert f"We refunded ${order.total} for order {order.short_id}" in body
     assert payment_services.LATE_PAYMENT_NOTE in body
 
 
@@ -90,4 +90,4 @@ def test_a_refund_made_in_stripes_dashboard_sends_an_email_too(stripe_sim):
     payment_services.apply_refund(refund=refund.to_dict())  # the webhook, again
 
     ((_, body),) = _refund_emails(order)
-    assert f"We refunded 5.00 USD for order {order.short_id}" in body
+    assert f"We refunded $5.00 for order {order.short_id}" in body

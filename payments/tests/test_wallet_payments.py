@@ -323,7 +323,7 @@ def test_a_wallet_refund_email_says_it_went_to_the_wallet():
     with committed():
         services.refund_payment(order=order, actor=treasurer(), amount=D("5.00"))
     (message,) = [m for m in mail.outbox if m.subject.startswith("A refund")]
-    assert "We refunded 5.00 USD" in message.body
+    assert "We refunded $5.00" in message.body
     assert "to your wallet; it is in your balance now." in message.body
     assert "card" not in message.body
 

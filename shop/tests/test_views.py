@@ -228,7 +228,7 @@ def test_cart_shows_lines_and_subtotal(customer_client, customer):
         ("Mug", 2),
         ("Pen", 1),
     ]
-    assert 'data-testid="subtotal">28.00 USD<' in html
+    assert 'data-testid="subtotal">$28.00<' in html
     assert 'aria-label="3 items in cart">3<' in html
     assert '<label for="qty-' in html
 
