@@ -32,6 +32,8 @@ urlpatterns = [
     path("accounts/", include(account_patterns)),
     path("orders/", include((order_patterns + order_payment_patterns, "orders"))),
     path("pages/", include("pages.urls")),
+    # The language switcher posts here (Django's set_language: a cookie, then back).
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 # Errors outside DRF's views: JSON under /api/, pages elsewhere, 503 for outages.
