@@ -42,10 +42,10 @@ def cart_owner(request) -> dict:
 def stock_state(available: int) -> tuple[str, str]:
     """A CSS modifier and the words shown for a product's stock."""
     if available <= 0:
-        return "sold-out", "Sold out"
+        return "sold-out", _("Sold out")
     if available <= LOW_STOCK:
-        return "low", f"Only {available} left"
-    return "in-stock", "In stock"
+        return "low", _("Only %(available)s left") % {"available": available}
+    return "in-stock", _("In stock")
 
 
 def _safe_next(request, default: str) -> str:

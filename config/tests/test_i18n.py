@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.tests.helpers import api, client_for
 from orders.models import Order
@@ -19,6 +19,14 @@ from pages.models import Page
 from shop.tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _back_to_english():
+    # LocaleMiddleware leaves a request's language active in the thread; the next test's
+    # code outside a request must see the default again.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
@@ -83,6 +91,7 @@ def test_prices_are_german_on_the_german_product_page(german):
 
     assert 'data-testid="price">1.499,90\xa0$</p>' in html
     assert '<label for="id_quantity">Menge</label>' in html
+    assert 'data-testid="stock">Nur noch 3</p>' in html
 
 
 def test_a_form_error_and_a_message_are_german(german):
