@@ -131,3 +131,15 @@ def test_api_error_details_follow_the_accept_language():
         "detail": f"Bestellung {order.short_id} kann nicht storniert werden: sie ist bezahlt.",
         "code": "invalid_transition",
     }
+
+
+def test_an_order_message_is_german(german):
+    owner = UserFactory()
+    order = make_order(user=owner, status=Order.Status.PAYMENT_PENDING)
+    german.force_login(owner)
+
+    response = german.post(f"/orders/{order.pk}/cancel/", follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Bestellung {order.short_id} ist storniert; es wurde nichts berechnet."
+    ]
