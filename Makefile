@@ -18,11 +18,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: venv
 	scripts/run-dev.sh
 
-# The import rules (.importlinter, docs/architecture.md) and the deployment checks first:
-# they fail fast. Then every test, then the scale-out proof through PgBouncer and nginx.
+# The import rules (.importlinter, docs/architecture.md), the deployment checks and the
+# translations (complete and compiled) first: they fail fast. Then every test, then the
+# scale-out proof through PgBouncer and nginx.
 test: venv
 	$(BIN)/lint-imports
 	scripts/deploy-check.sh --ci
+	$(BIN)/python scripts/check_translations.py
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/pytest --create-db
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python scripts/scale_check.py
 

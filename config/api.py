@@ -12,6 +12,7 @@ status. The module lives in `config`, above every app, so it may name all of the
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -75,7 +76,7 @@ def exception_handler(exc, context):
         errors = response.data
         if not isinstance(errors, dict):
             errors = {api_settings.NON_FIELD_ERRORS_KEY: errors}
-        response.data = {"detail": "Invalid input.", "code": "invalid", "errors": errors}
+        response.data = {"detail": _("Invalid input."), "code": "invalid", "errors": errors}
         return response
     response.data = _flat_error(exc, response.data)
     return response

@@ -35,6 +35,8 @@ urlpatterns = [
     path("orders/", include((order_patterns + order_payment_patterns, "orders"))),
     path("wallet/", include((wallet_patterns + deposit_payment_patterns, "wallet"))),
     path("pages/", include("pages.urls")),
+    # The language switcher posts here (Django's set_language: a cookie, then back).
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 # Errors outside DRF's views: JSON under /api/, pages elsewhere, 503 for outages.

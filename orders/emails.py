@@ -211,6 +211,7 @@ def build_message(
         "kind": kind.value,
         "order_url": f"{settings.SHOP_BASE_URL}{order.get_absolute_url()}",
         "shop_url": settings.SHOP_BASE_URL,
+        "shop_name": settings.SHOP_NAME,
     }
     text = render_to_string(f"emails/order_{kind.value}.txt", context)
     html = render_to_string(f"emails/order_{kind.value}.html", context)

@@ -14,14 +14,14 @@ class Order(FSMModelMixin, models.Model):
     """
 
     class Status(models.TextChoices):
-        CREATED = "created", "Awaiting payment"
-        PAYMENT_PENDING = "payment_pending", "Payment pending"
-        PAID = "paid", "Paid"
-        FULFILLED = "fulfilled", "Fulfilled"
-        CANCELLED = "cancelled", "Cancelled"
-        EXPIRED = "expired", "Expired"
-        FAILED = "failed", "Payment failed"
-        REFUNDED = "refunded", "Refunded"
+        CREATED = "created", _("Awaiting payment")
+        PAYMENT_PENDING = "payment_pending", _("Payment pending")
+        PAID = "paid", _("Paid")
+        FULFILLED = "fulfilled", _("Fulfilled")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+        FAILED = "failed", _("Payment failed")
+        REFUNDED = "refunded", _("Refunded")
 
     # Orders that still hold reserved stock.
     HOLDING_STOCK = (Status.CREATED, Status.PAYMENT_PENDING)

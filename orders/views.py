@@ -47,7 +47,7 @@ def checkout(request):
         return _place(request)
     contents = cart.get_cart(user=request.user)
     if not contents.lines:
-        messages.info(request, "Your cart is empty: add something first.")
+        messages.info(request, _("Your cart is empty: add something first."))
         return redirect("shop:cart")
     form = CheckoutForm(initial={"token": uuid.uuid4().hex})
     short = [line for line in contents.lines if line.exceeds_stock]
@@ -59,7 +59,9 @@ def checkout(request):
 def _place(request):
     form = CheckoutForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The checkout form was incomplete. Please review and try again.")
+        messages.error(
+            request, _("The checkout form was incomplete. Please review and try again.")
+        )
         return redirect("shop:checkout")
     try:
         order = checkout_cart(user=request.user, idempotency_key=form.cleaned_data["token"])
@@ -67,10 +69,12 @@ def _place(request):
         messages.error(request, exc.detail)
         return redirect("shop:cart")
     if getattr(order, "replayed", False):
-        messages.info(request, "This order was already placed.")
+        messages.info(request, _("This order was already placed."))
     else:
         messages.success(
-            request, f"Order {order.short_id} placed: your items are reserved while you pay."
+            request,
+            _("Order %(order)s placed: your items are reserved while you pay.")
+            % {"order": order.short_id},
         )
     return redirect("orders:pay", pk=order.pk)
 
@@ -153,12 +157,18 @@ def order_cancel(request, pk):
         messages.error(request, exc.detail)
     else:
         if order.status == Order.Status.CANCELLED:
-            messages.success(request, f"Order {order.short_id} is cancelled; nothing was charged.")
+            messages.success(
+                request,
+                _("Order %(order)s is cancelled; nothing was charged.") % {"order": order.short_id},
+            )
         else:
             messages.info(
                 request,
-                f"Your payment for order {order.short_id} went through just now, so the order "
-                "is paid, not cancelled.",
+                _(
+                    "Your payment for order %(order)s went through just now, so the order is "
+                    "paid, not cancelled."
+                )
+                % {"order": order.short_id},
             )
     return redirect(order)
 

@@ -1,11 +1,13 @@
 """Errors of the catalog, stock and carts (on core.exceptions.ShopError)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from core.exceptions import ShopError
 
 
 class InvalidCart(ShopError):
     code = "invalid_cart"
-    default_detail = "The cart is not valid."
+    default_detail = _("The cart is not valid.")
 
 
 class InsufficientStock(ShopError):
@@ -15,5 +17,8 @@ class InsufficientStock(ShopError):
         self.product_id = product_id
         self.requested = requested
         self.available = available
-        label = name or f"Product {product_id}"
-        super().__init__(f"{label}: {requested} requested, only {available} available.")
+        label = name or _("Product %(id)s") % {"id": product_id}
+        super().__init__(
+            _("%(product)s: %(requested)s requested, only %(available)s available.")
+            % {"product": label, "requested": requested, "available": available}
+        )

@@ -2,19 +2,20 @@
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.utils.translation import gettext_lazy as _
 
 from shop.cart import MAX_QUANTITY
 from shop.models import User
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label="Search products", max_length=100, required=False)
+    q = forms.CharField(label=_("Search products"), max_length=100, required=False)
 
 
 class AddToCartForm(forms.Form):
     """Add units of one product; the quantity is bounded by the stock available now."""
 
-    quantity = forms.IntegerField(label="Quantity", min_value=1, max_value=MAX_QUANTITY)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY)
 
     def __init__(self, *args, available: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -26,9 +27,11 @@ class AddToCartForm(forms.Form):
     def clean_quantity(self):
         quantity = self.cleaned_data["quantity"]
         if self.available <= 0:
-            raise forms.ValidationError("This product is sold out.")
+            raise forms.ValidationError(_("This product is sold out."))
         if quantity > self.available:
-            raise forms.ValidationError(f"Only {self.available} left in stock.")
+            raise forms.ValidationError(
+                _("Only %(available)s left in stock.") % {"available": self.available}
+            )
         return quantity
 
 
@@ -36,7 +39,7 @@ class CartLineForm(forms.Form):
     """Set the quantity of a cart line; 0 removes it."""
 
     product_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
-    quantity = forms.IntegerField(label="Quantity", min_value=0, max_value=MAX_QUANTITY)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=0, max_value=MAX_QUANTITY)
 
 
 class RemoveLineForm(forms.Form):
@@ -52,6 +55,6 @@ class RegisterForm(UserCreationForm):
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )

@@ -10,6 +10,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from audit.actions import Action, Entity
 from audit.services import record
@@ -17,7 +18,7 @@ from shop import inventory
 from shop.models import Inventory, Product, User, login_key
 
 EDITABLE_FIELDS = ("name", "description", "price", "is_active")
-EMAIL_TAKEN = "A user with this email address already exists."
+EMAIL_TAKEN = _("A user with this email address already exists.")
 
 
 def register_customer(*, email: str, password: str) -> User:

@@ -13,6 +13,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import ShopError
@@ -40,10 +42,10 @@ def cart_owner(request) -> dict:
 def stock_state(available: int) -> tuple[str, str]:
     """A CSS modifier and the words shown for a product's stock."""
     if available <= 0:
-        return "sold-out", "Sold out"
+        return "sold-out", _("Sold out")
     if available <= LOW_STOCK:
-        return "low", f"Only {available} left"
-    return "in-stock", "In stock"
+        return "low", _("Only %(available)s left") % {"available": available}
+    return "in-stock", _("In stock")
 
 
 def _safe_next(request, default: str) -> str:
@@ -83,7 +85,7 @@ def cart_add(request, product_id):
     product = get_object_or_404(selectors.products_for_sale(), pk=product_id)
     form = AddToCartForm(request.POST, available=product.inventory.available)
     if not form.is_valid():
-        messages.error(request, "The product could not be added: see the quantity below.")
+        messages.error(request, _("The product could not be added: see the quantity below."))
         return _render_product(request, product, form, status=400)
     quantity = form.cleaned_data["quantity"]
     try:
@@ -91,7 +93,11 @@ def cart_add(request, product_id):
     except ShopError as exc:
         messages.error(request, exc.detail)
         return redirect(product)
-    messages.success(request, f"Added {quantity} of {product.name} to your cart.")
+    messages.success(
+        request,
+        _("Added %(quantity)s of %(product)s to your cart.")
+        % {"quantity": quantity, "product": product.name},
+    )
     return redirect(_safe_next(request, reverse("shop:cart")))
 
 
@@ -110,7 +116,9 @@ def cart_detail(request):
 def cart_update(request):
     form = CartLineForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Enter a quantity between 0 and {cart.MAX_QUANTITY}.")
+        messages.error(
+            request, _("Enter a quantity between 0 and %(max)s.") % {"max": cart.MAX_QUANTITY}
+        )
         return redirect("shop:cart")
     quantity = form.cleaned_data["quantity"]
     try:
@@ -120,7 +128,8 @@ def cart_update(request):
     except ShopError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(request, "Quantity updated." if quantity else "Removed from your cart.")
+        done = _("Quantity updated.") if quantity else _("Removed from your cart.")
+        messages.success(request, done)
     return redirect("shop:cart")
 
 
@@ -131,9 +140,9 @@ def cart_remove(request):
         cart.set_quantity(
             product_id=form.cleaned_data["product_id"], quantity=0, **cart_owner(request)
         )
-        messages.success(request, "Removed from your cart.")
+        messages.success(request, _("Removed from your cart."))
     else:
-        messages.error(request, "That line could not be removed.")
+        messages.error(request, _("That line could not be removed."))
     return redirect("shop:cart")
 
 
@@ -142,7 +151,7 @@ def _merge_cart_on_login(request, user) -> None:
     had_cart = bool(request.session.get(cart.SESSION_KEY))
     cart.merge_session_cart(session=request.session, user=user)
     if had_cart:
-        messages.info(request, "The items you added before signing in are in your cart.")
+        messages.info(request, _("The items you added before signing in are in your cart."))
 
 
 @require_http_methods(["GET", "POST"])
@@ -159,7 +168,9 @@ def register(request):
             form.add_error(None, exc)
         else:
             _sign_in_new_customer(request, user)
-            messages.success(request, f"Welcome! Your account {user.email} is ready.")
+            messages.success(
+                request, _("Welcome! Your account %(email)s is ready.") % {"email": user.email}
+            )
             return redirect(_safe_next(request, reverse("shop:catalog")))
     next_url = _safe_next(request, "")
     return render(request, "registration/register.html", {"form": form, "next": next_url})
@@ -185,14 +196,16 @@ class LoginView(auth_views.LoginView):
         if session_cart:
             self.request.session[cart.SESSION_KEY] = session_cart
         _merge_cart_on_login(self.request, form.get_user())
-        messages.success(self.request, f"Signed in as {form.get_user().email}.")
+        messages.success(
+            self.request, _("Signed in as %(email)s.") % {"email": form.get_user().email}
+        )
         return response
 
 
 class LogoutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
-        messages.info(request, "You are signed out.")
+        messages.info(request, _("You are signed out."))
         return response
 
 
@@ -212,4 +225,4 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
     success_url = reverse_lazy("orders:list")
-    success_message = "Your password was changed."
+    success_message = gettext_lazy("Your password was changed.")

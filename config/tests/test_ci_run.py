@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["make", "python3-venv", "postgresql", "redis-server", "chromium", "pgbouncer", "nginx"]
+PACKAGES = [
+    "make", "python3-venv", "postgresql", "redis-server", "chromium", "gettext", "pgbouncer",
+    "nginx",
+]  # fmt: skip
 REAL_TOOLS = ["dirname", "ls", "sort", "tail", "sed", "mkdir", "seq", "sleep"]
 DEBIAN_HBA = """\
 local   all             postgres                                peer
@@ -39,6 +42,7 @@ for package in "$@"; do
         redis-server) /bin/cp "$STATE/redis-server" "$STATE/redis-cli" "$BIN/" ;;
         chromium) /bin/mkdir -p "$SYSROOT/usr/bin"; /usr/bin/touch "$SYSROOT/usr/bin/chromium"
                   /bin/chmod +x "$SYSROOT/usr/bin/chromium" ;;
+        gettext) printf '#!/bin/bash\n' > "$BIN/msgfmt"; /bin/chmod +x "$BIN/msgfmt" ;;
         pgbouncer|nginx) /bin/mkdir -p "$SYSROOT/usr/sbin"
                          /usr/bin/touch "$SYSROOT/usr/sbin/$package"
                          /bin/chmod +x "$SYSROOT/usr/sbin/$package" ;;

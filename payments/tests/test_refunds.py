@@ -106,7 +106,7 @@ def test_refunding_more_than_is_left_is_refused(stripe_sim, product, staff):
     with committed():
         services.refund_payment(order=order, actor=staff, amount=Decimal("60.00"))
 
-    with pytest.raises(InvalidRefund, match=r"between 0\.01 and 40\.00 usd"):
+    with pytest.raises(InvalidRefund, match=r"between 0\.01 and 40\.00 USD"):
         services.refund_payment(order=order, actor=staff, amount=Decimal("40.01"))
 
     assert Refund.objects.count() == 1

@@ -1,0 +1,145 @@
+"""The storefront in two languages: LocaleMiddleware picks German from the switcher's
+cookie or the browser's Accept-Language; strings, prices, dates, form errors and API
+error details follow it."""
+
+import re
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone, translation
+
+from core.tests.helpers import api, client_for
+from orders.models import Order
+from orders.tests.factories import make_order
+from pages.defaults import add_default_pages
+from pages.models import Page
+from shop.tests.factories import ProductFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _back_to_english():
+    # LocaleMiddleware leaves a request's language active in the thread; the next test's
+    # code outside a request must see the default again.
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture
+def german(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    return client
+
+
+def test_english_is_the_default(client):
+    html = client.get("/").content.decode()
+
+    assert '<html lang="en">' in html
+    assert ">Catalog</a>" in html and ">Cart\n" in html
+    assert 'lang="de" class="link-button" data-testid="language-de">Deutsch</button>' in html
+
+
+def test_the_header_and_footer_speak_german(german):
+    response = german.get("/")
+
+    html = response.content.decode()
+    assert response["Content-Language"] == "de"
+    assert '<html lang="de">' in html
+    assert ">Katalog</a>" in html and ">Warenkorb\n" in html
+    assert 'aria-label="0 Artikel im Warenkorb"' in html
+    assert ">Anmelden</a>" in html and ">Registrieren</a>" in html
+    assert ">Zum Inhalt springen</a>" in html
+    assert ">Versand und Rückgabe</a>" in html and ">Datenschutz</a>" in html
+    assert "Zahlungen wickelt Stripe ab; Kartendaten erreichen diesen Shop nie." in html
+    # The switcher offers the other language, named in itself.
+    assert 'lang="en" class="link-button" data-testid="language-en">English</button>' in html
+
+
+def test_the_browser_language_is_used_without_a_choice(client):
+    html = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9").content.decode()
+
+    assert "<h1>Anmelden</h1>" in html
+    assert '<label for="id_username">E-Mail-Adresse</label>' in html
+    assert ">Passwort vergessen?</a>" in html
+
+
+def test_the_switcher_posts_with_csrf_and_returns_to_the_page(settings):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/cart/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+
+    refused = client.post("/i18n/setlang/", {"language": "de", "next": "/cart/"})
+    switched = client.post(
+        "/i18n/setlang/", {"language": "de", "next": "/cart/", "csrfmiddlewaretoken": token}
+    )
+
+    assert refused.status_code == 403
+    assert (switched.status_code, switched["Location"]) == (302, "/cart/")
+    assert switched.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
+    html = client.get("/cart/").content.decode()
+    assert '<html lang="de">' in html and ">Katalog</a>" in html
+
+
+def test_prices_are_german_on_the_german_product_page(german):
+    ProductFactory(slug="lamp", name="Lamp", price=Decimal("1499.90"), stock=3)
+
+    html = german.get("/products/lamp/").content.decode()
+
+    assert 'data-testid="price">1.499,90\xa0$</p>' in html
+    assert '<label for="id_quantity">Menge</label>' in html
+    assert 'data-testid="stock">Nur noch 3</p>' in html
+
+
+def test_a_form_error_and_a_message_are_german(german):
+    product = ProductFactory(slug="lamp", stock=2)
+
+    response = german.post(f"/cart/add/{product.pk}/", {"quantity": 5})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Nur noch 2 auf Lager." in html
+    assert "Das Produkt konnte nicht hinzugefügt werden: siehe die Menge unten." in html
+
+
+def test_footer_pages_and_their_dates_are_german(german):
+    add_default_pages(Page)
+    Page.objects.filter(slug="privacy").update(
+        updated_at=timezone.make_aware(datetime(2026, 12, 3, 12, 0))
+    )
+
+    html = german.get("/pages/privacy/").content.decode()
+
+    assert "<h1>Datenschutz</h1>" in html
+    assert "Wir speichern nur, was wir für Ihren Einkauf brauchen" in html
+    assert (
+        'Zuletzt geändert: <time datetime="2026-12-03T12:00:00+00:00">3. Dezember 2026</time>'
+    ) in html
+
+
+def test_api_error_details_follow_the_accept_language():
+    owner = UserFactory()
+    order = make_order(user=owner, status=Order.Status.PAID)
+
+    response = client_for(owner).post(api(f"orders/{order.pk}/cancel"), HTTP_ACCEPT_LANGUAGE="de")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": f"Bestellung {order.short_id} kann nicht storniert werden: sie ist bezahlt.",
+        "code": "invalid_transition",
+    }
+
+
+def test_an_order_message_is_german(german):
+    owner = UserFactory()
+    order = make_order(user=owner, status=Order.Status.PAYMENT_PENDING)
+    german.force_login(owner)
+
+    response = german.post(f"/orders/{order.pk}/cancel/", follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Bestellung {order.short_id} ist storniert; es wurde nichts berechnet."
+    ]
