@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from audit import api as audit_api
 from config.errors import not_found
+from merchants import api as merchants_api
 from orders import api as orders_api
 from payments import api as payments_api
 from shop import api as shop_api
@@ -60,6 +61,13 @@ v1 = [
         "wallet/withdrawals/<uuid:pk>/reject",
         wallets_api.WithdrawalRejectView.as_view(),
         name="wallet-withdrawal-reject",
+    ),
+    # merchants
+    path("merchants", merchants_api.MerchantApplyView.as_view(), name="merchants"),
+    path(
+        "merchants/<int:pk>/approve",
+        merchants_api.MerchantApproveView.as_view(),
+        name="merchant-approve",
     ),
     # audit
     path("audit", audit_api.AuditEventListView.as_view(), name="audit"),

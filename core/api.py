@@ -222,7 +222,7 @@ _ERROR_DESCRIPTIONS = {
     404: "Not found, not yours, or a malformed id in the path.",
     409: (
         "Conflict with the current state (`insufficient_stock`, `invalid_transition`, "
-        "`payment_in_progress`, `insufficient_funds`, `wallet_locked`)."
+        "`payment_in_progress`, `insufficient_funds`, `wallet_locked`, `already_applied`)."
     ),
     422: "Idempotency key reused with a different request (`idempotency_conflict`).",
     429: "Too many requests; see `Retry-After`.",

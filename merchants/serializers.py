@@ -1,0 +1,19 @@
+"""Serializers of the merchant application API."""
+
+from rest_framework import serializers
+
+from core.api import StrictSerializer
+from merchants.models import Merchant
+
+
+class MerchantApplySerializer(StrictSerializer):
+    display_name = serializers.CharField(
+        max_length=Merchant._meta.get_field("display_name").max_length
+    )
+
+
+class MerchantSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Merchant
+        fields = ["id", "display_name", "status"]
+        read_only_fields = fields
