@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from audit import api as audit_api
 from config.errors import not_found
+from marketplace import api as marketplace_api
 from merchants import api as merchants_api
 from orders import api as orders_api
 from payments import api as payments_api
@@ -69,6 +70,22 @@ v1 = [
         merchants_api.MerchantApproveView.as_view(),
         name="merchant-approve",
     ),
+    path(
+        "merchant/products",
+        marketplace_api.MerchantProductListView.as_view(),
+        name="merchant-products",
+    ),
+    path(
+        "merchant/products/<int:pk>",
+        marketplace_api.MerchantProductDetailView.as_view(),
+        name="merchant-product",
+    ),
+    path(
+        "merchant/products/<int:pk>/adjust",
+        marketplace_api.MerchantProductAdjustView.as_view(),
+        name="merchant-product-adjust",
+    ),
+    path("merchant/sales", marketplace_api.MerchantSalesView.as_view(), name="merchant-sales"),
     # audit
     path("audit", audit_api.AuditEventListView.as_view(), name="audit"),
 ]

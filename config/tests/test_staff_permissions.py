@@ -46,6 +46,9 @@ NOT_STAFF_WRITES = {
     ("wallet-deposits", "post"): "the user: into their own wallet",
     ("wallet-withdrawals", "post"): "the user: from their own wallet",
     ("merchants", "post"): "the user: applies to sell",
+    ("merchant-products", "post"): "an approved merchant: their own product",
+    ("merchant-product", "patch"): "the merchant owning the product",
+    ("merchant-product-adjust", "post"): "the merchant owning the product",
 }
 
 
