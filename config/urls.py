@@ -10,6 +10,7 @@ from django.urls import include, path
 
 from config.dashboard import dashboard
 from config.views import healthz, metrics, readyz
+from marketplace.urls import merchant_patterns
 from orders.urls import checkout_patterns, order_patterns
 from payments.urls import order_payment_patterns
 from payments.views import stripe_webhook
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include((storefront_patterns + checkout_patterns, "shop"))),
     path("accounts/", include(account_patterns)),
     path("orders/", include((order_patterns + order_payment_patterns, "orders"))),
+    path("merchant/", include((merchant_patterns, "merchant"))),
 ]
 
 # Errors outside DRF's views: JSON under /api/, pages elsewhere, 503 for outages.

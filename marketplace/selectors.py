@@ -61,6 +61,7 @@ def with_fees(*, merchant: Merchant, lines) -> list[dict]:
         {
             "order_id": line.order_id,
             "order_status": line.order.status,
+            "order_status_label": line.order.get_status_display(),
             "product_id": line.product_id,
             "sku": line.sku,
             "name": line.name,

@@ -25,7 +25,7 @@ from orders.models import Order
 from wallets import earnings, ledger
 from wallets.exceptions import InsufficientFunds, InvalidAmount, InvalidDeposit, WalletLocked
 from wallets.models import Deposit, EntryType, LedgerEntry, Wallet, Withdrawal
-from wallets.selectors import wallet_discrepancies
+from wallets.selectors import earning_discrepancies, wallet_discrepancies
 
 logger = logging.getLogger(__name__)
 
@@ -367,9 +367,11 @@ def adjust_balance(*, wallet: Wallet, amount: Decimal, reason: str, actor) -> Le
 
 def check_wallet_drift() -> list[dict]:
     """Report every wallet whose ledger breaks an invariant (wallets.selectors
-    .wallet_discrepancies) to the log and as a `wallet.drift_detected` audit event;
-    returns them. Nothing is corrected: the ledger is append-only, and which side is
-    wrong is for a person to find out (a correction is a staff adjustment)."""
+    .wallet_discrepancies), and every order whose merchant earnings do not add up
+    (`earning_discrepancies`, each with an `order_id`), to the log and as a
+    `wallet.drift_detected` audit event; returns them. Nothing is corrected: the ledger
+    is append-only, and which side is wrong is for a person to find out (a correction
+    is a staff adjustment)."""
     problems = wallet_discrepancies()
     for problem in problems:
         logger.error(
@@ -390,4 +392,15 @@ def check_wallet_drift() -> list[dict]:
                 "sum_of_entries": str(problem["sum_of_entries"]),
             },
         )
-    return problems
+    earnings = earning_discrepancies()
+    for problem in earnings:
+        logger.error(
+            "Order %s earnings drift: %s", problem["order_id"], "; ".join(problem["broken"])
+        )
+        record(
+            action=Action.WALLET_DRIFT_DETECTED,
+            entity_type=Entity.ORDER,
+            entity_id=problem["order_id"],
+            after=problem,
+        )
+    return problems + earnings

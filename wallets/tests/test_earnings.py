@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from audit.models import AuditEvent
 from merchants.tests.factories import make_merchant
 from orders import services as order_services
 from orders.models import Order
@@ -187,3 +188,16 @@ def test_the_invariant_names_what_is_broken(settings):
         "an earning entry without an earning",
         "earnings + fees != the merchants' line totals",
     ]
+
+
+def test_the_nightly_drift_check_reports_broken_earnings():
+    _, (pot,) = _merchant_with("10.00")
+    order = make_order(lines=[(pot.pk, 1)], status=S.PAID)
+    assert services.check_wallet_drift() == []
+    Earning.objects.filter(order=order).update(gross=D("11.00"), fee=D("2.00"))
+
+    (problem,) = services.check_wallet_drift()
+
+    assert problem["order_id"] == str(order.pk)
+    event = AuditEvent.objects.get(action="wallet.drift_detected")
+    assert (event.entity_type, event.entity_id) == ("order", str(order.pk))
