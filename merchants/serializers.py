@@ -7,8 +7,9 @@ from merchants.models import Merchant
 
 
 class MerchantApplySerializer(StrictSerializer):
+    # Untrimmed here, so the schema's maxLength holds for what is sent; the service trims.
     display_name = serializers.CharField(
-        max_length=Merchant._meta.get_field("display_name").max_length
+        max_length=Merchant._meta.get_field("display_name").max_length, trim_whitespace=False
     )
 
 

@@ -64,3 +64,12 @@ def test_staff_with_the_permission_approve():
     assert response.status_code == 200
     assert response.json() == {"id": merchant.pk, "display_name": "Shop", "status": "approved"}
     assert client_for(staff).post(api("merchants/999999/approve")).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_display_name_limit_counts_what_is_sent():
+    client = client_for(make_user())
+    padded = client.post(api("merchants"), {"display_name": " " + "x" * 100}, format="json")
+    assert padded.status_code == 400
+    trimmed = client.post(api("merchants"), {"display_name": "  Lamps  "}, format="json")
+    assert (trimmed.status_code, trimmed.json()["display_name"]) == (201, "Lamps")
