@@ -5,6 +5,7 @@ line totals, checked by earning_discrepancies()."""
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from audit.models import AuditEvent
 from merchants.tests.factories import make_merchant
@@ -201,3 +202,12 @@ def test_the_nightly_drift_check_reports_broken_earnings():
     assert problem["order_id"] == str(order.pk)
     event = AuditEvent.objects.get(action="wallet.drift_detected")
     assert (event.entity_type, event.entity_id) == ("order", str(order.pk))
+
+
+def test_staff_read_the_earnings_in_the_admin(staff_client):
+    ann, (pot,) = _merchant_with("10.00")
+    make_order(lines=[(pot.pk, 1)], status=S.PAID)
+    page = staff_client.get(reverse("admin:wallets_earning_changelist"))
+    assert page.status_code == 200
+    assert ann.display_name in page.content.decode()
+    assert staff_client.get(reverse("admin:wallets_earning_add")).status_code == 403
