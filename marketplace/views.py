@@ -46,6 +46,10 @@ def _form_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def _editable(product) -> dict:
+    return {field: getattr(product, field) for field in ProductEditForm.base_fields}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def apply(request):
@@ -100,8 +104,7 @@ def product_create(request):
 @require_http_methods(["GET", "POST"])
 def product_edit(request, pk):
     product = get_object_or_404(selectors.products_of(merchant=request.merchant), pk=pk)
-    initial = {f: getattr(product, f) for f in ("name", "description", "price", "is_active")}
-    form = ProductEditForm(request.POST or None, initial=initial)
+    form = ProductEditForm(request.POST or None, initial=_editable(product))
     if request.method == "POST" and form.is_valid():
         changes = {f: form.cleaned_data[f] for f in form.changed_data}
         try:
