@@ -143,6 +143,16 @@ class StrictSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Base class of every input serializer."""
 
 
+class StrictCharField(serializers.CharField):
+    """A string and nothing else: DRF's CharField would take `0` or `true` as "0" and
+    "True", which the schema (type: string) forbids."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- throttles --------------------------------------------------------------------------
 
 

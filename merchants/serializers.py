@@ -2,13 +2,13 @@
 
 from rest_framework import serializers
 
-from core.api import StrictSerializer
+from core.api import StrictCharField, StrictSerializer
 from merchants.models import Merchant
 
 
 class MerchantApplySerializer(StrictSerializer):
     # Untrimmed here, so the schema's maxLength holds for what is sent; the service trims.
-    display_name = serializers.CharField(
+    display_name = StrictCharField(
         max_length=Merchant._meta.get_field("display_name").max_length, trim_whitespace=False
     )
 

@@ -73,3 +73,11 @@ def test_the_display_name_limit_counts_what_is_sent():
     assert padded.status_code == 400
     trimmed = client.post(api("merchants"), {"display_name": "  Lamps  "}, format="json")
     assert (trimmed.status_code, trimmed.json()["display_name"]) == (201, "Lamps")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", [0, True, None, ["A"], {"a": 1}])
+def test_the_display_name_must_be_a_string(name):
+    response = client_for(make_user()).post(api("merchants"), {"display_name": name}, format="json")
+    assert response.status_code == 400
+    assert Merchant.objects.count() == 0
