@@ -9,10 +9,22 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from e2e.test_storefront import GOOD_CARD, PAID_WAIT, PASSWORD, add_to_cart, check_out, log_in, pay
+from e2e.test_storefront import (
+    A11Y_CHECK,
+    GOOD_CARD,
+    PAID_WAIT,
+    PASSWORD,
+    PHONE,
+    add_to_cart,
+    check_out,
+    log_in,
+    pay,
+)
 from merchants.models import Merchant
+from merchants.tests.factories import make_merchant
 from orders.models import Order
-from shop.tests.factories import StaffFactory, UserFactory
+from orders.tests.factories import make_order
+from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 from wallets.models import Earning
 
 pytestmark = [
@@ -78,3 +90,26 @@ def test_a_merchant_is_approved_sells_a_product_and_sees_the_sale_and_earning(
         Decimal("36.00"),
     )
     assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
+
+
+def test_the_merchant_pages_fit_a_phone_and_pass_basic_accessibility_checks(new_page):
+    applicant = UserFactory()
+    merchant = make_merchant(user=UserFactory(), display_name="Ann's Pottery")
+    product = ProductFactory(merchant=merchant, name="Stoneware teapot", stock=5)
+    make_order(lines=[(product.pk, 1)], status=Order.Status.PAID)
+
+    page = new_page(viewport=PHONE)
+    log_in(page, applicant.email)
+    page.goto("/merchant/apply/")
+    assert page.evaluate(A11Y_CHECK) == []
+
+    page = new_page(viewport=PHONE)
+    log_in(page, merchant.user.email)
+    for url in [
+        "/merchant/",
+        "/merchant/products/new/",
+        f"/merchant/products/{product.pk}/",
+        "/merchant/sales/",
+    ]:
+        page.goto(url)
+        assert page.evaluate(A11Y_CHECK) == [], url
