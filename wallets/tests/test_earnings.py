@@ -141,6 +141,20 @@ def test_a_late_payment_that_recovers_the_order_credits_the_earnings():
     assert earning_discrepancies() == []
 
 
+def test_a_late_payment_that_finds_the_stock_gone_credits_nothing():
+    ann, (pot,) = _merchant_with("10.00", stock=1)
+    order = make_order(lines=[(pot.pk, 1)], status=S.EXPIRED)
+    make_order(lines=[(pot.pk, 1)], status=S.PAID)  # the last unit went to someone else
+    before = Earning.objects.count()
+
+    assert order_services.recover_late_payment(order=order) is False
+
+    assert Earning.objects.count() == before
+    assert not Earning.objects.filter(order=order).exists()
+    assert balance(ann.user) == D("9.00")  # the other order's earning only
+    assert earning_discrepancies() == []
+
+
 def test_a_full_refund_reverses_the_earnings_even_below_zero(settings):
     settings.MARKETPLACE_FEE_PERCENT = D("10")
     ann, (pot,) = _merchant_with("10.00")
