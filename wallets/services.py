@@ -392,8 +392,8 @@ def check_wallet_drift() -> list[dict]:
                 "sum_of_entries": str(problem["sum_of_entries"]),
             },
         )
-    earnings = earning_discrepancies()
-    for problem in earnings:
+    unearned = earning_discrepancies()
+    for problem in unearned:
         logger.error(
             "Order %s earnings drift: %s", problem["order_id"], "; ".join(problem["broken"])
         )
@@ -403,4 +403,4 @@ def check_wallet_drift() -> list[dict]:
             entity_id=problem["order_id"],
             after=problem,
         )
-    return problems + earnings
+    return problems + unearned
