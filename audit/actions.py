@@ -55,6 +55,9 @@ class Action(models.TextChoices):
     DEPOSIT_FLAGGED = "deposit.flagged", "Deposit needs review"
     WITHDRAWAL_PAID = "withdrawal.paid", "Withdrawal paid out"
     WITHDRAWAL_REJECTED = "withdrawal.rejected", "Withdrawal rejected"
+    # Merchants
+    MERCHANT_APPLIED = "merchant.applied", "Merchant applied"
+    MERCHANT_APPROVED = "merchant.approved", "Merchant approved"
 
 
 class Entity(models.TextChoices):
@@ -68,3 +71,4 @@ class Entity(models.TextChoices):
     WALLET = "wallet", "Wallet"
     DEPOSIT = "deposit", "Deposit"
     WITHDRAWAL = "withdrawal", "Withdrawal"
+    MERCHANT = "merchant", "Merchant"

@@ -19,6 +19,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import NotPermitted, ShopError
+from merchants.exceptions import AlreadyApplied, NotAMerchant
 from orders.exceptions import IdempotencyConflict, InvalidTransition
 from payments.exceptions import InvalidRefund, PaymentInProgress, PaymentUnavailable
 from shop.exceptions import InsufficientStock, InvalidCart
@@ -33,6 +34,8 @@ SHOP_ERROR_STATUS = {
     PaymentInProgress: status.HTTP_409_CONFLICT,
     InsufficientFunds: status.HTTP_409_CONFLICT,
     WalletLocked: status.HTTP_409_CONFLICT,
+    AlreadyApplied: status.HTTP_409_CONFLICT,
+    NotAMerchant: status.HTTP_403_FORBIDDEN,
     IdempotencyConflict: status.HTTP_422_UNPROCESSABLE_ENTITY,
     NotPermitted: status.HTTP_403_FORBIDDEN,
     PaymentUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,

@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from audit import api as audit_api
 from config.errors import not_found
+from marketplace import api as marketplace_api
+from merchants import api as merchants_api
 from orders import api as orders_api
 from payments import api as payments_api
 from shop import api as shop_api
@@ -61,6 +63,29 @@ v1 = [
         wallets_api.WithdrawalRejectView.as_view(),
         name="wallet-withdrawal-reject",
     ),
+    # merchants
+    path("merchants", merchants_api.MerchantApplyView.as_view(), name="merchants"),
+    path(
+        "merchants/<int:pk>/approve",
+        merchants_api.MerchantApproveView.as_view(),
+        name="merchant-approve",
+    ),
+    path(
+        "merchant/products",
+        marketplace_api.MerchantProductListView.as_view(),
+        name="merchant-products",
+    ),
+    path(
+        "merchant/products/<int:pk>",
+        marketplace_api.MerchantProductDetailView.as_view(),
+        name="merchant-product",
+    ),
+    path(
+        "merchant/products/<int:pk>/adjust",
+        marketplace_api.MerchantProductAdjustView.as_view(),
+        name="merchant-product-adjust",
+    ),
+    path("merchant/sales", marketplace_api.MerchantSalesView.as_view(), name="merchant-sales"),
     # audit
     path("audit", audit_api.AuditEventListView.as_view(), name="audit"),
 ]

@@ -6,6 +6,7 @@ could reach production: with DEBUG off, SECRET_KEY must come from the environmen
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "orders",
     "payments",
     "wallets",
+    "merchants",
+    "marketplace",
     "audit",
     "core",
     "csp",
@@ -241,6 +244,10 @@ SHOP_CURRENCY = env("SHOP_CURRENCY", default="usd").lower()
 # be this old, checkout always re-checks it.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=5)
 RESERVATION_TTL = timedelta(seconds=env.int("RESERVATION_TTL", default=900))
+# The shop's fee on a merchant's lines of a paid order, in percent (wallets.earnings).
+MARKETPLACE_FEE_PERCENT = Decimal(env("MARKETPLACE_FEE_PERCENT", default="10"))
+if not Decimal("0") <= MARKETPLACE_FEE_PERCENT <= Decimal("100"):
+    raise ImproperlyConfigured("MARKETPLACE_FEE_PERCENT must be between 0 and 100.")
 
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")

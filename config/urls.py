@@ -12,6 +12,7 @@ from django.urls import include, path
 from config import seo
 from config.dashboard import dashboard
 from config.views import healthz, metrics, readyz
+from marketplace.urls import merchant_patterns
 from orders.urls import checkout_patterns, order_patterns
 from payments.urls import deposit_payment_patterns, order_payment_patterns
 from payments.views import stripe_webhook
@@ -34,6 +35,7 @@ urlpatterns = [
     path("accounts/", include(account_patterns)),
     path("orders/", include((order_patterns + order_payment_patterns, "orders"))),
     path("wallet/", include((wallet_patterns + deposit_payment_patterns, "wallet"))),
+    path("merchant/", include((merchant_patterns, "merchant"))),
     path("pages/", include("pages.urls")),
     # The language switcher posts here (Django's set_language: a cookie, then back).
     path("i18n/", include("django.conf.urls.i18n")),

@@ -143,6 +143,16 @@ class StrictSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Base class of every input serializer."""
 
 
+class StrictCharField(serializers.CharField):
+    """A string and nothing else: DRF's CharField would take `0` or `true` as "0" and
+    "True", which the schema (type: string) forbids."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- throttles --------------------------------------------------------------------------
 
 
@@ -222,7 +232,7 @@ _ERROR_DESCRIPTIONS = {
     404: "Not found, not yours, or a malformed id in the path.",
     409: (
         "Conflict with the current state (`insufficient_stock`, `invalid_transition`, "
-        "`payment_in_progress`, `insufficient_funds`, `wallet_locked`)."
+        "`payment_in_progress`, `insufficient_funds`, `wallet_locked`, `already_applied`)."
     ),
     422: "Idempotency key reused with a different request (`idempotency_conflict`).",
     429: "Too many requests; see `Retry-After`.",

@@ -40,6 +40,26 @@ class OrderClosing(Event):
 
 
 @dataclass(frozen=True)
+class OrderPaying(Event):
+    """The order is becoming paid (on time or late) in the current transaction: its row
+    is locked, its stock not yet touched. For subscribers that run immediately and must
+    be atomic with the payment (wallets credits the merchants' earnings): they take
+    their row locks here, after the order's and before the inventory rows, as the
+    global lock order wants. An error they raise undoes the payment."""
+
+    order: Order
+
+
+@dataclass(frozen=True)
+class OrderRefunding(Event):
+    """The order is becoming refunded in full in the current transaction (row locked,
+    goods not yet back in stock): like OrderPaying, for immediate subscribers (wallets
+    reverses the merchants' earnings)."""
+
+    order: Order
+
+
+@dataclass(frozen=True)
 class OrderPaid(Event):
     """The payment succeeded (on time or late) and the stock left the shop."""
 

@@ -32,7 +32,9 @@ from orders.events import (
     OrderExpired,
     OrderFailed,
     OrderPaid,
+    OrderPaying,
     OrderRefunded,
+    OrderRefunding,
 )
 from orders.exceptions import InvalidShipment, InvalidTransition
 from orders.models import Order
@@ -233,6 +235,7 @@ def mark_paid(*, order: Order) -> Order:
         start_payment(order=order, locked=True)
     ensure_can(order, order.mark_paid)
     quantities = order_quantities(order)
+    events.publish(OrderPaying(order=order))
     inventory.commit(quantities=quantities, reason=f"order {order.pk} paid")
     _run(order, order.mark_paid, action=Action.ORDER_PAID)
     _after_payment(order, quantities)
@@ -271,6 +274,7 @@ def recover_late_payment(*, order: Order) -> bool:
         with transaction.atomic():
             order = lock_order(order_id=order.pk)
             ensure_can(order, order.recover_late_payment)
+            events.publish(OrderPaying(order=order))
             quantities = order_quantities(order)
             reason = f"order {order.pk} paid late"
             inventory.reserve(quantities=quantities, reason=reason)
@@ -287,6 +291,7 @@ def refund_order(*, order: Order, actor=None, restock: bool = False) -> Order:
     """The order's payment is fully refunded; with `restock`, its goods go back to stock."""
     order = lock_order(order_id=order.pk)
     ensure_can(order, order.refund)
+    events.publish(OrderRefunding(order=order))
     if restock:
         inventory.return_to_stock(
             quantities=order_quantities(order), actor=actor, reason=f"order {order.pk} refunded"

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyStackedInline, requires_permission
 from core.exceptions import ShopError
@@ -60,20 +61,34 @@ class ProductForm(forms.ModelForm):
 class ProductAdmin(admin.ModelAdmin):
     form = ProductForm
     inlines = [InventoryInline]
-    list_display = ["sku", "name", "price", "is_active", "stock_available", "stock_reserved"]
-    list_filter = ["is_active"]
-    search_fields = ["sku", "name"]
-    list_select_related = ["inventory"]
+    list_display = [
+        "sku",
+        "name",
+        "price",
+        "is_active",
+        "seller",
+        "stock_available",
+        "stock_reserved",
+    ]
+    list_filter = ["is_active", ("merchant", admin.EmptyFieldListFilter)]
+    search_fields = ["sku", "name", "merchant__display_name"]
+    list_select_related = ["inventory", "merchant"]
     action_form = StockActionForm
     actions = ["restock"]
 
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["sku", "name", "description", "price", "is_active", "initial_stock"]
-        return ["sku", "slug", "name", "description", "price", "is_active"]
+        return ["sku", "slug", "merchant", "name", "description", "price", "is_active"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["sku", "slug"] if obj else []
+        # Whose a product is, is set when it is made (staff: the shop's; a merchant:
+        # theirs) and never changes: their sales and earnings follow it.
+        return ["sku", "slug", "merchant"] if obj else []
+
+    @admin.display(description=_("sold by"), ordering="merchant__display_name")
+    def seller(self, obj):
+        return obj.merchant or _("the shop")
 
     def has_delete_permission(self, request, obj=None):
         return False  # orders point at products: deactivate instead

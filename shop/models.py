@@ -99,6 +99,15 @@ class Product(models.Model):
     )
     currency = models.CharField(max_length=3, default=settings.SHOP_CURRENCY)
     is_active = models.BooleanField(default=True)
+    # The merchant who sells it; empty: the shop's own. Set when the product is made,
+    # never changed (merchants.models explains why the profile sits below shop).
+    merchant = models.ForeignKey(
+        "merchants.Merchant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="products",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

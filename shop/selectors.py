@@ -9,7 +9,7 @@ def products_for_sale(*, search: str = "") -> QuerySet[Product]:
     """Active products that have a stock record, with it, by name; `search` matches
     part of the name or the SKU, ignoring case."""
     products = Product.objects.filter(is_active=True, inventory__isnull=False).select_related(
-        "inventory"
+        "inventory", "merchant"
     )
     search = search.strip()
     if search:
@@ -19,7 +19,7 @@ def products_for_sale(*, search: str = "") -> QuerySet[Product]:
 
 def products_visible_to(*, user) -> QuerySet[Product]:
     """Staff see every product (they may reactivate one); everyone else the active ones."""
-    products = Product.objects.select_related("inventory")
+    products = Product.objects.select_related("inventory", "merchant")
     return products if user.is_staff else products.filter(is_active=True)
 
 

@@ -90,13 +90,24 @@ class LogoutSerializer(StrictSerializer):
 # --- catalog -----------------------------------------------------------------------------
 
 
+class MerchantRefSerializer(serializers.Serializer):
+    """Who sells a product (read through Product.merchant; shop imports nothing of
+    merchants)."""
+
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+
+
 class ProductSerializer(serializers.ModelSerializer):
     price = serializers.DecimalField(**MONEY, read_only=True)
     available = serializers.SerializerMethodField()
+    merchant = MerchantRefSerializer(
+        read_only=True, allow_null=True, help_text="The merchant selling it; null: the shop."
+    )
 
     class Meta:
         model = Product
-        fields = ["id", "sku", "name", "description", "price", "currency", "available"]
+        fields = ["id", "sku", "name", "description", "price", "currency", "available", "merchant"]
         read_only_fields = fields
 
     def get_available(self, product) -> int:

@@ -63,6 +63,8 @@ def _product_state(product: Product) -> dict:
         "name": product.name,
         "price": str(product.price),
         "is_active": product.is_active,
+        # Only merchants' products say whose they are; the shop's stay as they were.
+        **({"merchant": product.merchant_id} if product.merchant_id else {}),
     }
 
 
@@ -76,9 +78,12 @@ def create_product(
     description: str = "",
     initial_stock: int = 0,
     is_active: bool = True,
+    merchant=None,
 ) -> Product:
-    """Create a product with its (empty) inventory row, then receive `initial_stock` units."""
+    """Create a product with its (empty) inventory row, then receive `initial_stock` units.
+    With `merchant` (a merchants.Merchant) the product is theirs, else the shop's."""
     product = Product(
+        merchant=merchant,
         sku=sku,
         name=name,
         slug=_unique_slug(name, sku),

@@ -12,7 +12,7 @@ from django.contrib.admin.helpers import ActionForm
 from core.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline, requires_permission
 from core.exceptions import ShopError
 from wallets import services
-from wallets.models import Deposit, LedgerEntry, Wallet, Withdrawal
+from wallets.models import Deposit, Earning, LedgerEntry, Wallet, Withdrawal
 
 
 def _for_each(model_admin, request, queryset, action, done: str) -> None:
@@ -154,3 +154,12 @@ class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             services.reject_withdrawal(withdrawal=withdrawal, reason=reason, actor=request.user)
 
         _for_each(self, request, queryset, reject, "rejected")
+
+
+@admin.register(Earning)
+class EarningAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What each merchant earned from each paid order (wallets.earnings writes them)."""
+
+    list_display = ["order", "merchant", "gross", "fee_percent", "fee", "net", "created_at"]
+    search_fields = ["order__id", "merchant__display_name", "merchant__user__email"]
+    list_select_related = ["order", "merchant"]

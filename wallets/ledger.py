@@ -41,6 +41,21 @@ def wallet_for(*, user) -> Wallet:
     return wallet
 
 
+def merchant_wallet_for(*, user_id) -> Wallet:
+    """The merchant's wallet, made a merchant wallet (one whose earnings may be reversed
+    below zero) if it was a customer's; created on first use. Never call it with wallet
+    rows locked (before `lock()`): a new row must not be locked out of id order."""
+    wallet, _ = Wallet.objects.get_or_create(
+        user_id=user_id,
+        defaults={"currency": settings.SHOP_CURRENCY, "kind": Wallet.Kind.MERCHANT},
+    )
+    if wallet.kind != Wallet.Kind.MERCHANT:
+        # Customer -> merchant only loosens one rule, so no lock is needed for it.
+        Wallet.objects.filter(pk=wallet.pk).update(kind=Wallet.Kind.MERCHANT)
+        wallet.kind = Wallet.Kind.MERCHANT
+    return wallet
+
+
 def lock(*, wallet_ids) -> dict[int, Wallet]:
     """Lock the wallet rows of `wallet_ids` in id order; one query. Must run inside a
     transaction (after the order row, before any inventory row)."""

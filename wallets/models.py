@@ -219,3 +219,42 @@ class Withdrawal(models.Model):
 
     def __str__(self):
         return f"Withdrawal {str(self.id)[:8]} of {self.amount}"
+
+
+class Earning(models.Model):
+    """A merchant's share of a paid order (wallets.earnings): the sum of their lines
+    (`gross`) less the shop's fee of `fee_percent`, rounded half up; `net` was credited
+    to their wallet by `entry`, in the transaction that made the order paid. Written
+    once; a full refund reverses it by an `earning_reversal` entry (same wallet, the
+    order as reference), never by changing this row."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="earnings")
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, related_name="earnings"
+    )
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="earnings")
+    gross = models.DecimalField(**MONEY, help_text="The merchant's line totals in the order.")
+    fee_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    fee = models.DecimalField(**MONEY)
+    net = models.DecimalField(**MONEY)
+    # Empty only when there was nothing to credit (lines of 0.00).
+    entry = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="earning"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "merchant"], name="earning_once_per_order"),
+            models.CheckConstraint(
+                condition=models.Q(gross=models.F("fee") + models.F("net")),
+                name="earning_gross_is_fee_plus_net",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fee__gte=0, net__gte=0), name="earning_fee_and_net_gte_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Earning {self.net} of {self.merchant_id} on {str(self.order_id)[:8]}"

@@ -8,10 +8,12 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Win
 from django.db.models.functions import Coalesce, Lag
 
 from core.money import ZERO
+from orders.models import Order, OrderItem
 from wallets.models import (
     CREDIT_TYPES,
     DEBIT_TYPES,
     Deposit,
+    Earning,
     EntryType,
     LedgerEntry,
     Wallet,
@@ -186,4 +188,82 @@ def wallet_discrepancies() -> list[dict]:
             "broken": reasons,
         }
         for wallet_id, reasons in sorted(problems.items())
+    ]
+
+
+def earning_discrepancies() -> list[dict]:
+    """Orders whose merchant earnings break an invariant of DESIGN.md; empty when all is
+    well. For every order:
+
+    - paid, fulfilled or refunded: each merchant with lines in it has one earning whose
+      gross is their line totals and `gross = fee + net`, credited once by an `earning`
+      entry of `net` (none for 0.00), so earnings + fees == the merchants' line totals;
+    - refunded: each credit reversed once (an `earning_reversal` of `-net`); otherwise
+      never reversed;
+    - never paid: no earnings and no earning entries.
+    Four queries, whatever the number of orders.
+    """
+    problems: dict[str, list[str]] = {}
+
+    def broken(order_id, reason):
+        reasons = problems.setdefault(str(order_id), [])
+        if reason not in reasons:
+            reasons.append(reason)
+
+    statuses: dict[str, str] = {}
+    lines: dict[tuple, Decimal] = {}
+    for row in (
+        OrderItem.objects.filter(product__merchant__isnull=False)
+        .values("order_id", "order__status", merchant_id=F("product__merchant_id"))
+        .annotate(gross=Sum("line_total"))
+    ):
+        statuses[str(row["order_id"])] = row["order__status"]
+        lines[(str(row["order_id"]), row["merchant_id"])] = row["gross"]
+    earnings = {}
+    for earning in Earning.objects.values(
+        "order_id", "order__status", "merchant_id", "wallet_id", "gross", "fee", "net", "entry_id"
+    ):
+        order_id = str(earning["order_id"])
+        statuses[order_id] = earning["order__status"]
+        earnings[(order_id, earning["merchant_id"])] = earning
+    entries: dict[tuple, list[Decimal]] = {}
+    for entry in LedgerEntry.objects.filter(
+        type__in=[EntryType.EARNING, EntryType.EARNING_REVERSAL]
+    ).values("wallet_id", "type", "reference", "amount"):
+        key = (entry["wallet_id"], entry["type"], entry["reference"])
+        entries.setdefault(key, []).append(entry["amount"])
+        statuses.setdefault(entry["reference"], None)
+
+    sold = set(Order.SOLD)
+    totals: dict[str, list[Decimal]] = {}  # order: [line totals, earnings + fees]
+    for (order_id, merchant_id), gross in lines.items():
+        if statuses[order_id] in sold:
+            totals.setdefault(order_id, [ZERO, ZERO])[0] += gross
+            if (order_id, merchant_id) not in earnings:
+                broken(order_id, "a merchant with lines was not credited")
+    for (order_id, merchant_id), earning in earnings.items():
+        status = statuses[order_id]
+        if status not in sold:
+            broken(order_id, "an earning for an order that was never paid")
+        elif lines.get((order_id, merchant_id)) != earning["gross"]:
+            broken(order_id, "an earning's gross != the merchant's line totals")
+        totals.setdefault(order_id, [ZERO, ZERO])[1] += earning["fee"] + earning["net"]
+        if earning["fee"] + earning["net"] != earning["gross"]:
+            broken(order_id, "an earning's fee + net != gross")
+        wallet_id = earning["wallet_id"]
+        credited = entries.pop((wallet_id, EntryType.EARNING, order_id), [])
+        if credited != ([earning["net"]] if earning["net"] > 0 else []):
+            broken(order_id, "the earning entry does not credit the earning's net once")
+        reversed_ = entries.pop((wallet_id, EntryType.EARNING_REVERSAL, order_id), [])
+        refunded = status == Order.Status.REFUNDED and earning["net"] > 0
+        if reversed_ != ([-earning["net"]] if refunded else []):
+            broken(order_id, "the earning is not reversed exactly when the order is refunded")
+    for _, _, order_id in entries:
+        broken(order_id, "an earning entry without an earning")
+    for order_id, (line_totals, earned) in totals.items():
+        if earned != line_totals:
+            broken(order_id, "earnings + fees != the merchants' line totals")
+    return [
+        {"order_id": order_id, "status": statuses.get(order_id), "broken": reasons}
+        for order_id, reasons in sorted(problems.items())
     ]

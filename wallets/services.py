@@ -22,10 +22,10 @@ from core.money import round_money
 from orders import services as order_services
 from orders.exceptions import IdempotencyConflict, InvalidTransition
 from orders.models import Order
-from wallets import ledger
+from wallets import earnings, ledger
 from wallets.exceptions import InsufficientFunds, InvalidAmount, InvalidDeposit, WalletLocked
 from wallets.models import Deposit, EntryType, LedgerEntry, Wallet, Withdrawal
-from wallets.selectors import wallet_discrepancies
+from wallets.selectors import earning_discrepancies, wallet_discrepancies
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,9 @@ def pay_order(*, order: Order, user) -> Order:
     debited the order's total (a `payment` entry referencing the order) and the order
     becomes paid, committing its stock (orders.services.mark_paid).
 
-    Locks the order row, then the wallet row, then (mark_paid) the inventory rows.
+    Locks the order row, then the customer's wallet row together with the wallets of
+    the merchants it pays (their earnings are credited by mark_paid's OrderPaying, in
+    this transaction), by id, then (mark_paid) the inventory rows.
     An open PaymentIntent of the order is cancelled after the commit by payments,
     which reacts to OrderPaid; a card payment that still succeeds is refunded there.
     Raises InvalidTransition (not awaiting payment, or its reservation ran out),
@@ -69,7 +71,7 @@ def pay_order(*, order: Order, user) -> Order:
             raise InvalidTransition(f"Order {order.short_id} is not awaiting payment.")
         if order.total <= 0:
             raise InvalidTransition(f"Order {order.short_id} has nothing to pay.")
-        wallet = ledger.lock_of(user=user)
+        wallet = _lock_with_payees(order=order, wallet_id=_wallet_id_of(user))
         if wallet is not None and wallet.is_locked:
             raise WalletLocked()
         if wallet is not None and wallet.currency != order.currency:
@@ -91,6 +93,20 @@ def pay_order(*, order: Order, user) -> Order:
         return order_services.mark_paid(order=order)
 
 
+def _wallet_id_of(user):
+    return Wallet.objects.filter(user=user).values_list("pk", flat=True).first()
+
+
+def _lock_with_payees(*, order: Order, wallet_id) -> Wallet | None:
+    """Lock the wallet `wallet_id` (None: no wallet) together with those of the merchants
+    the order pays (wallets.earnings credits or reverses them later in the transaction),
+    all by id in one statement: the global lock order. Returns the wallet `wallet_id`."""
+    if wallet_id is None:
+        return None
+    payees = earnings.payee_wallet_ids(order_id=order.pk)
+    return ledger.lock(wallet_ids=[wallet_id, *payees])[wallet_id]
+
+
 def refund_order_to_wallet(*, order: Order, amount: Decimal, actor=None) -> LedgerEntry:
     """Give `amount` of an order paid from a wallet back to that wallet (a `refund`
     entry referencing the order). For payments.services.refund_payment, which holds
@@ -98,7 +114,7 @@ def refund_order_to_wallet(*, order: Order, amount: Decimal, actor=None) -> Ledg
     """
     payment = LedgerEntry.objects.get(type=EntryType.PAYMENT, reference=str(order.pk))
     with transaction.atomic():
-        wallet = ledger.lock(wallet_ids=[payment.wallet_id])[payment.wallet_id]
+        wallet = _lock_with_payees(order=order, wallet_id=payment.wallet_id)
         return ledger.post(
             wallet=wallet,
             type=EntryType.REFUND,
@@ -354,9 +370,11 @@ def adjust_balance(*, wallet: Wallet, amount: Decimal, reason: str, actor) -> Le
 
 def check_wallet_drift() -> list[dict]:
     """Report every wallet whose ledger breaks an invariant (wallets.selectors
-    .wallet_discrepancies) to the log and as a `wallet.drift_detected` audit event;
-    returns them. Nothing is corrected: the ledger is append-only, and which side is
-    wrong is for a person to find out (a correction is a staff adjustment)."""
+    .wallet_discrepancies), and every order whose merchant earnings do not add up
+    (`earning_discrepancies`, each with an `order_id`), to the log and as a
+    `wallet.drift_detected` audit event; returns them. Nothing is corrected: the ledger
+    is append-only, and which side is wrong is for a person to find out (a correction
+    is a staff adjustment)."""
     problems = wallet_discrepancies()
     for problem in problems:
         logger.error(
@@ -377,4 +395,15 @@ def check_wallet_drift() -> list[dict]:
                 "sum_of_entries": str(problem["sum_of_entries"]),
             },
         )
-    return problems
+    unearned = earning_discrepancies()
+    for problem in unearned:
+        logger.error(
+            "Order %s earnings drift: %s", problem["order_id"], "; ".join(problem["broken"])
+        )
+        record(
+            action=Action.WALLET_DRIFT_DETECTED,
+            entity_type=Entity.ORDER,
+            entity_id=problem["order_id"],
+            after=problem,
+        )
+    return problems + unearned

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from core.tests.helpers import api, client_for
+from merchants.tests.factories import make_merchant
 from orders.tests.factories import make_order
 from shop.models import Product
 from shop.tests.factories import ProductFactory, StaffFactory
@@ -29,12 +30,16 @@ def _operations_with_a_body(*, order, product):
 
 
 def test_json_nested_5000_levels_is_a_400_on_every_endpoint_that_takes_a_body():
-    """As a superuser with real ids, so every endpoint gets as far as reading its body."""
-    product = ProductFactory(stock=5)
+    """As a superuser (and approved merchant, owning the product) with real ids, so every
+    endpoint gets as far as reading its body."""
+    superuser = StaffFactory(is_superuser=True)
+    product = ProductFactory(stock=5, merchant=make_merchant(user=superuser))
     order = make_order(lines=[(product.pk, 1)])
-    client = client_for(StaffFactory(is_superuser=True))
+    client = client_for(superuser)
     operations = sorted(_operations_with_a_body(order=order, product=product))
-    assert len(operations) == 13  # + POST wallet/withdrawals, wallet/deposits, orders/{id}/pay
+    # + POST wallet/withdrawals, wallet/deposits, orders/{id}/pay; + POST merchants,
+    # merchant/products, merchant/products/{id}/adjust, PATCH merchant/products/{id}
+    assert len(operations) == 17
 
     for method, path in operations:
         response = getattr(client, method)(path, data=DEEP, content_type="application/json")

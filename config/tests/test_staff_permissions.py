@@ -45,6 +45,10 @@ NOT_STAFF_WRITES = {
     ("order-pay", "post"): "the owner of the order only",
     ("wallet-deposits", "post"): "the user: into their own wallet",
     ("wallet-withdrawals", "post"): "the user: from their own wallet",
+    ("merchants", "post"): "the user: applies to sell",
+    ("merchant-products", "post"): "an approved merchant: their own product",
+    ("merchant-product", "patch"): "the merchant owning the product",
+    ("merchant-product-adjust", "post"): "the merchant owning the product",
 }
 
 
@@ -103,6 +107,7 @@ def test_the_admin_actions_need_the_permissions_api_md_names():
             "unlock_selected": "wallets.change_wallet",
             "adjust_selected": "wallets.adjust_balance",
         },
+        "merchants.Merchant": {"approve_selected": "merchants.change_merchant"},
         "wallets.Withdrawal": {
             "approve_selected": "wallets.change_withdrawal",
             "reject_selected": "wallets.change_withdrawal",
@@ -191,6 +196,7 @@ def test_the_api_staff_operations_need_the_permissions_api_md_names():
         ("order-refund", "post"): "payments.add_refund",
         ("wallet-withdrawal-approve", "post"): "wallets.change_withdrawal",
         ("wallet-withdrawal-reject", "post"): "wallets.change_withdrawal",
+        ("merchant-approve", "post"): "merchants.change_merchant",
     }
 
 

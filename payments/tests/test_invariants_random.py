@@ -1,6 +1,7 @@
 """A randomized concurrent run of checkouts, card and wallet payments, declines, cancels,
 expiries, refunds, wallet deposits and withdrawals against the simulator with live webhooks;
-afterwards stock, money and every wallet's ledger must add up."""
+some products are merchants' (who also buy, withdraw, and earn); afterwards stock, money,
+every wallet's ledger and every order's earnings must add up."""
 
 import random
 import threading
@@ -12,6 +13,7 @@ import stripe
 from django.db.models import Sum
 
 from core.exceptions import ShopError
+from merchants.tests.factories import make_merchant
 from orders import services as order_services
 from orders.checkout import place_order
 from orders.models import Order
@@ -23,8 +25,8 @@ from payments.tests.helpers import sdk, settle
 from shop.tests.concurrency import run_concurrently
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 from wallets import services as wallet_services
-from wallets.models import Deposit, LedgerEntry, Withdrawal
-from wallets.selectors import wallet_discrepancies
+from wallets.models import Deposit, Earning, LedgerEntry, Withdrawal
+from wallets.selectors import earning_discrepancies, wallet_discrepancies
 
 THREADS = 8
 OPS_PER_THREAD = 16
@@ -35,11 +37,19 @@ EXPECTED_FAILURES = (ShopError, stripe.CardError, stripe.InvalidRequestError)
 def test_random_concurrent_operations_keep_stock_and_money_consistent(stripe_sim_live):
     seed = random.randrange(2**32)
     sim = stripe_sim_live
-    products = [
-        ProductFactory(stock=12, price=Decimal(price))
-        for price in ("5.00", "12.50", "30.00", "99.99")
-    ]
     users = [UserFactory() for _ in range(6)]
+    # Two of the buyers are merchants too: they sell, buy from each other and withdraw.
+    merchants = [make_merchant(user=user) for user in users[:2]]
+    products = [
+        ProductFactory(stock=12, price=Decimal(price), merchant=merchant)
+        for price, merchant in (
+            ("5.00", None),
+            ("12.50", merchants[0]),
+            ("30.00", None),
+            ("99.99", merchants[1]),
+            ("7.35", merchants[0]),
+        )
+    ]
     staff = StaffFactory()
     treasurer = StaffFactory(is_superuser=True)
     order_ids: list = []
@@ -178,6 +188,15 @@ def test_random_concurrent_operations_keep_stock_and_money_consistent(stripe_sim
 
     assert stock_discrepancies() == [], context
     assert wallet_discrepancies() == [], context
+    # Every paid order credited its merchants (earnings + fees == their line totals),
+    # every full refund reversed them, and nothing else earned anything.
+    assert earning_discrepancies() == [], context
+    sold_with_merchant_lines = Order.objects.filter(
+        status__in=Order.SOLD, items__product__merchant__isnull=False
+    ).distinct()
+    assert sold_with_merchant_lines.count() == (
+        Earning.objects.values("order_id").distinct().count()
+    ), context
     wallet_paid = {
         entry.reference: -entry.amount for entry in LedgerEntry.objects.filter(type="payment")
     }

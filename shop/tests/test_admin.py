@@ -297,3 +297,20 @@ def test_product_changelist_shows_stock(staff_client):
     page = response.content.decode()
     assert "PEN-4" in page
     assert '<td class="field-stock_available">8</td>' in page
+
+
+def test_the_product_admin_shows_who_sells_each_product(staff_client):
+    from merchants.tests.factories import make_merchant
+
+    merchant = make_merchant(display_name="Ann's Pottery")
+    theirs = ProductFactory(merchant=merchant, name="Teapot")
+    ProductFactory(name="Lamp")
+
+    listing = staff_client.get(reverse("admin:shop_product_changelist")).content.decode()
+    assert "Ann&#x27;s Pottery" in listing
+    assert "the shop" in listing
+    change = staff_client.get(reverse("admin:shop_product_change", args=[theirs.pk]))
+    assert change.status_code == 200
+    assert "Ann&#x27;s Pottery" in change.content.decode()
+    # Read-only there: a posted merchant changes nothing.
+    assert 'name="merchant"' not in change.content.decode()

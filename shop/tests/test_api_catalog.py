@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from core.tests.helpers import api, client_for
+from merchants.tests.factories import make_merchant
 from shop.models import Inventory, Product
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
@@ -36,8 +37,19 @@ def test_anonymous_list_shows_active_products_with_stock():
             "price": "149.99",
             "currency": "usd",
             "available": 7,
+            "merchant": None,
         }
     ]
+
+
+def test_a_merchants_product_names_its_merchant_in_the_list_and_detail():
+    merchant = make_merchant(display_name="Ann's Pottery")
+    product = ProductFactory(merchant=merchant, stock=2)
+    ProductFactory.create_batch(2, merchant=make_merchant())
+    expected = {"id": merchant.pk, "display_name": "Ann's Pottery"}
+    listed = {p["id"]: p["merchant"] for p in APIClient().get(api("products")).json()["results"]}
+    assert listed[product.pk] == expected
+    assert APIClient().get(api(f"products/{product.pk}")).json()["merchant"] == expected
 
 
 def test_search_matches_name_or_sku():
@@ -106,6 +118,7 @@ def test_staff_create_product_with_initial_stock():
         "price": "19.99",
         "currency": "usd",
         "available": 5,
+        "merchant": None,
     }
     assert product.inventory.received == 5
     assert AuditEvent.objects.filter(action="product.created", actor=staff).exists()
