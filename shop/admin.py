@@ -4,11 +4,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from treebeard.admin import TreeAdmin
+from treebeard.forms import movenodeform_factory
 
 from core.admin import ReadOnlyStackedInline, requires_permission
 from core.exceptions import ShopError
 from shop import inventory
-from shop.models import Inventory, Product, User
+from shop.models import Category, Inventory, Product, User
 from shop.services import EDITABLE_FIELDS, create_product, update_product
 
 
@@ -37,6 +39,17 @@ class AccessAttemptAdmin(AxesAccessAttemptAdmin):
         super().cleanup_expired_attempts(request, queryset)
 
 
+@admin.register(Category)
+class CategoryAdmin(TreeAdmin):
+    """The tree, with treebeard's drag-and-drop and "position" fields to move a node;
+    changing a category moves no stock or money, so it is plain admin editing."""
+
+    form = movenodeform_factory(Category, fields=["name", "slug", "description"])
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
 class InventoryInline(ReadOnlyStackedInline):
     """Stock moves only through shop.inventory (the restock action, the API's adjust)."""
 
@@ -53,7 +66,7 @@ class ProductForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = ["sku", "name", "description", "price", "is_active"]
+        fields = ["sku", "name", "description", "price", "is_active", "categories"]
 
 
 @admin.register(Product)
@@ -61,16 +74,25 @@ class ProductAdmin(admin.ModelAdmin):
     form = ProductForm
     inlines = [InventoryInline]
     list_display = ["sku", "name", "price", "is_active", "stock_available", "stock_reserved"]
-    list_filter = ["is_active"]
+    list_filter = ["is_active", "categories"]
     search_fields = ["sku", "name"]
+    filter_horizontal = ["categories"]
     list_select_related = ["inventory"]
     action_form = StockActionForm
     actions = ["restock"]
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["sku", "name", "description", "price", "is_active", "initial_stock"]
-        return ["sku", "slug", "name", "description", "price", "is_active"]
+            return [
+                "sku",
+                "name",
+                "description",
+                "price",
+                "is_active",
+                "categories",
+                "initial_stock",
+            ]
+        return ["sku", "slug", "name", "description", "price", "is_active", "categories"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["sku", "slug"] if obj else []

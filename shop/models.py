@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Value
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node
 
 
 def login_key(email: str) -> str:
@@ -89,6 +91,27 @@ class User(AbstractUser):
             raise ValidationError(errors) from None
 
 
+class Category(MP_Node):
+    """A node of the catalog's category tree (materialized path: one indexed `path`
+    prefix finds a category's whole subtree). A product may sit in several."""
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    node_order_by = ["name"]
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("shop:category", kwargs={"slug": self.slug})
+
+
 class Product(models.Model):
     sku = models.CharField("SKU", max_length=64, unique=True)
     name = models.CharField(max_length=200)
@@ -99,6 +122,9 @@ class Product(models.Model):
     )
     currency = models.CharField(max_length=3, default=settings.SHOP_CURRENCY)
     is_active = models.BooleanField(default=True)
+    categories = models.ManyToManyField(
+        Category, blank=True, related_name="products", verbose_name=_("categories")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

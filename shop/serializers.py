@@ -17,7 +17,7 @@ from rest_framework_simplejwt.serializers import (
 from core.api import RejectUnknownFieldsMixin, StrictSerializer
 from core.money import MONEY
 from shop.cart import MAX_QUANTITY
-from shop.models import Inventory, Product, User
+from shop.models import Category, Inventory, Product, User
 
 # The most units one stock movement (initial stock, an adjustment) may bring in or take
 # away through the API: far above any real delivery, far below the column's range.
@@ -88,6 +88,20 @@ class LogoutSerializer(StrictSerializer):
 
 
 # --- catalog -----------------------------------------------------------------------------
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    """A node of the tree; `parent` is the parent's slug (null at the top level)."""
+
+    parent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Category
+        fields = ["id", "slug", "name", "description", "parent", "depth"]
+        read_only_fields = fields
+
+    def get_parent(self, category) -> str | None:
+        return self.context["parents"].get(category.pk)
 
 
 class ProductSerializer(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -57,18 +58,46 @@ def _safe_next(request, default: str) -> str:
 
 @require_GET
 def catalog(request):
+    return _render_catalog(request, category_slug=request.GET.get("category", ""))
+
+
+@require_GET
+def category_detail(request, slug):
+    return _render_catalog(request, category_slug=slug)
+
+
+def _render_catalog(request, *, category_slug: str):
+    """The catalog, or one category's part of it (its subtree) with its breadcrumbs."""
+    category = None
+    if category_slug:
+        category = selectors.category_by_slug(slug=category_slug)
+        if category is None:
+            raise Http404("No such category.")
     form = SearchForm(request.GET)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    products = selectors.products_for_sale(search=query)
+    products = selectors.products_for_sale(search=query, category=category)
     page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     for product in page:
         product.stock_class, product.stock_label = stock_state(product.inventory.available)
-    return render(request, "shop/catalog.html", {"page": page, "form": form, "query": query})
+    context = {
+        "page": page,
+        "form": form,
+        "query": query,
+        "category": category,
+        "ancestors": selectors.category_ancestors(category) if category else [],
+        "subcategories": selectors.child_categories(category),
+    }
+    return render(request, "shop/catalog.html", context)
 
 
 def _render_product(request, product, form, status=200):
     product.stock_class, product.stock_label = stock_state(product.inventory.available)
-    return render(request, "shop/product.html", {"product": product, "form": form}, status=status)
+    context = {
+        "product": product,
+        "form": form,
+        "breadcrumbs": selectors.product_breadcrumbs(product),
+    }
+    return render(request, "shop/product.html", context, status=status)
 
 
 @require_GET

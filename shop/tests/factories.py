@@ -1,10 +1,11 @@
 from decimal import Decimal
 
 import factory
+from django.utils.text import slugify
 from factory.django import DjangoModelFactory
 
 from core.tests.helpers import grant
-from shop.models import Inventory, Product, User
+from shop.models import Category, Inventory, Product, User
 
 
 class UserFactory(DjangoModelFactory):
@@ -52,3 +53,14 @@ class ProductFactory(DjangoModelFactory):
             units = 10 if extracted is None else extracted
             # Test setup writes the row directly: it is the starting state, not a movement.
             Inventory.objects.create(product=obj, available=units, received=units)
+
+
+def make_category(name: str, parent: Category | None = None, **fields) -> Category:
+    """A category at the top of the tree, or under `parent` (treebeard places nodes
+    itself: add_root / add_child, not a plain save)."""
+    fields.setdefault("slug", slugify(name))
+    if parent is None:
+        return Category.objects.add_root({"name": name, **fields})
+    # Siblings sort by name, so adding one may move others' paths: use the parent's now.
+    parent.refresh_from_db()
+    return Category.objects.add_child(parent, {"name": name, **fields})
