@@ -5,6 +5,8 @@ includes the checkout page orders provides, and the order pages ("orders") inclu
 the payment page payments provides, so no app imports another's views.
 """
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -27,6 +29,9 @@ urlpatterns = [
     path("accounts/", include(account_patterns)),
     path("orders/", include((order_patterns + order_payment_patterns, "orders"))),
 ]
+# Uploaded media from MEDIA_ROOT, by the development server only (DEBUG; static() adds
+# nothing otherwise): production serves them from the bucket (MEDIA_BUCKET).
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # Errors outside DRF's views: JSON under /api/, pages elsewhere, 503 for outages.
 handler400 = "config.errors.bad_request"

@@ -9,8 +9,8 @@ from treebeard.forms import movenodeform_factory
 
 from core.admin import ReadOnlyStackedInline, requires_permission
 from core.exceptions import ShopError
-from shop import inventory
-from shop.models import Category, Inventory, Product, User
+from shop import images, inventory
+from shop.models import Category, Inventory, Product, ProductImage, User
 from shop.services import EDITABLE_FIELDS, create_product, update_product
 
 
@@ -57,6 +57,15 @@ class InventoryInline(ReadOnlyStackedInline):
     fields = ["available", "reserved", "received", "updated_at"]
 
 
+class ProductImageInline(admin.TabularInline):
+    """Pictures, uploaded here: shop.validators refuses anything but a JPEG, PNG or WebP
+    image within the size limits, with the reason next to the file."""
+
+    model = ProductImage
+    fields = ["image", "alt", "position"]
+    extra = 1
+
+
 class StockActionForm(ActionForm):
     quantity = forms.IntegerField(required=False, min_value=1, help_text="Units to restock")
 
@@ -72,7 +81,7 @@ class ProductForm(forms.ModelForm):
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     form = ProductForm
-    inlines = [InventoryInline]
+    inlines = [InventoryInline, ProductImageInline]
     list_display = ["sku", "name", "price", "is_active", "stock_available", "stock_reserved"]
     list_filter = ["is_active", "categories"]
     search_fields = ["sku", "name"]
@@ -125,6 +134,13 @@ class ProductAdmin(admin.ModelAdmin):
                 actor=request.user,
             )
             obj.pk = created.pk
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is ProductImage:
+            for image_form in formset.forms:
+                if image_form.instance.pk and "image" in image_form.changed_data:
+                    images.render_thumbnails(image=image_form.instance)
 
     # Stock is Inventory's: the same permission as POST inventory/{id}/adjust.
     has_restock_permission = requires_permission("shop.change_inventory")

@@ -207,7 +207,7 @@ class ProductListCreateView(generics.ListAPIView):
 def _product_data(request, pk) -> dict:
     """The product as it is now (a service just changed it), for its staff author."""
     products = selectors.products_visible_to(user=request.user)
-    return ProductSerializer(products.get(pk=pk)).data
+    return ProductSerializer(products.get(pk=pk), context={"request": request}).data
 
 
 class ProductDetailView(APIView):
@@ -226,7 +226,8 @@ class ProductDetailView(APIView):
         auth=[],
     )
     def get(self, request, pk):
-        return Response(ProductSerializer(self.get_product(pk)).data)
+        product = self.get_product(pk)
+        return Response(ProductSerializer(product, context={"request": request}).data)
 
     @extend_schema(
         operation_id="products_update",

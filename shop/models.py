@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
+from shop.validators import validate_product_image
+
 
 def login_key(email: str) -> str:
     """An address as sign-in compares it: letter case does not matter (User's unique
@@ -139,6 +141,55 @@ class Product(models.Model):
 
     def get_absolute_url(self):
         return reverse("shop:product", kwargs={"slug": self.slug})
+
+
+class ProductImage(models.Model):
+    """One of a product's pictures, in `position` order (the first is its main one).
+
+    `renditions` lists the thumbnails shop.images generated once for it:
+    `[{"name", "width", "height"}]` in the media storage, narrowest first.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(
+        _("image"),
+        upload_to="products/%Y/%m/",
+        width_field="width",
+        height_field="height",
+        validators=[validate_product_image],
+        help_text=_("JPEG, PNG or WebP."),
+    )
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    alt = models.CharField(
+        _("alternative text"),
+        max_length=200,
+        help_text=_("What the picture shows, for people who cannot see it."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    renditions = models.JSONField(default=list, editable=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
+
+    def __str__(self):
+        return self.alt
+
+    @property
+    def srcset(self) -> str:
+        storage = self.image.storage
+        return ", ".join(f"{storage.url(r['name'])} {r['width']}w" for r in self.renditions)
+
+    @property
+    def fallback(self) -> dict:
+        """The thumbnail for `src` (browsers without srcset) and the box's aspect ratio:
+        the middle width, or the original before thumbnails exist."""
+        if not self.renditions:
+            return {"url": self.image.url, "width": self.width, "height": self.height}
+        chosen = self.renditions[min(1, len(self.renditions) - 1)]
+        return {**chosen, "url": self.image.storage.url(chosen["name"])}
 
 
 class Inventory(models.Model):

@@ -9,8 +9,10 @@ def products_for_sale(*, search: str = "", category: Category | None = None) -> 
     """Active products that have a stock record, with it, by name; `search` matches
     part of the name or the SKU, ignoring case; `category` keeps the products in it or
     in any category below it."""
-    products = Product.objects.filter(is_active=True, inventory__isnull=False).select_related(
-        "inventory"
+    products = (
+        Product.objects.filter(is_active=True, inventory__isnull=False)
+        .select_related("inventory")
+        .prefetch_related("images")
     )
     search = search.strip()
     if search:
@@ -71,7 +73,7 @@ def product_breadcrumbs(product: Product) -> list[Category]:
 
 def products_visible_to(*, user) -> QuerySet[Product]:
     """Staff see every product (they may reactivate one); everyone else the active ones."""
-    products = Product.objects.select_related("inventory")
+    products = Product.objects.select_related("inventory").prefetch_related("images")
     return products if user.is_staff else products.filter(is_active=True)
 
 

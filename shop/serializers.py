@@ -17,7 +17,7 @@ from rest_framework_simplejwt.serializers import (
 from core.api import RejectUnknownFieldsMixin, StrictSerializer
 from core.money import MONEY
 from shop.cart import MAX_QUANTITY
-from shop.models import Category, Inventory, Product, User
+from shop.models import Category, Inventory, Product, ProductImage, User
 
 # The most units one stock movement (initial stock, an adjustment) may bring in or take
 # away through the API: far above any real delivery, far below the column's range.
@@ -104,13 +104,30 @@ class CategorySerializer(serializers.ModelSerializer):
         return self.context["parents"].get(category.pk)
 
 
+class ProductImageSerializer(serializers.ModelSerializer):
+    """The original upload; `url` is absolute when the request is known."""
+
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProductImage
+        fields = ["url", "alt", "width", "height"]
+        read_only_fields = fields
+
+    def get_url(self, image) -> str:
+        request = self.context.get("request")
+        url = image.image.url
+        return request.build_absolute_uri(url) if request is not None else url
+
+
 class ProductSerializer(serializers.ModelSerializer):
     price = serializers.DecimalField(**MONEY, read_only=True)
     available = serializers.SerializerMethodField()
+    images = ProductImageSerializer(many=True, read_only=True)
 
     class Meta:
         model = Product
-        fields = ["id", "sku", "name", "description", "price", "currency", "available"]
+        fields = ["id", "sku", "name", "description", "price", "currency", "available", "images"]
         read_only_fields = fields
 
     def get_available(self, product) -> int:

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from core.tests.helpers import api
 from shop import selectors
 from shop.models import Category
+from shop.tests.admin_forms import product_form
 from shop.tests.factories import ProductFactory, make_category
 
 pytestmark = pytest.mark.django_db
@@ -223,19 +224,7 @@ def test_staff_put_a_product_in_categories_in_the_product_admin(staff_client, tr
     product = ProductFactory(sku="PAN-2", name="Small pan")
     response = staff_client.post(
         reverse("admin:shop_product_change", args=[product.pk]),
-        {
-            "name": "Small pan",
-            "description": "",
-            "price": "10.00",
-            "is_active": "on",
-            "categories": [str(tree["kitchen"].pk), str(tree["clothing"].pk)],
-            "inventory-TOTAL_FORMS": "1",
-            "inventory-INITIAL_FORMS": "1",
-            "inventory-MIN_NUM_FORMS": "0",
-            "inventory-MAX_NUM_FORMS": "1",
-            "inventory-0-product": str(product.pk),
-            "_save": "Save",
-        },
+        product_form(product, categories=[str(tree["kitchen"].pk), str(tree["clothing"].pk)]),
     )
     assert response.status_code == 302
     assert {c.slug for c in product.categories.all()} == {"kitchen", "clothing"}

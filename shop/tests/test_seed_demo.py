@@ -5,9 +5,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from PIL import Image
 
 from audit.models import AuditEvent
-from shop.models import Inventory, Product, User
+from shop import selectors
+from shop.models import Inventory, Product, ProductImage, User
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +116,26 @@ def test_without_debug_the_refusal_says_what_to_do_instead(settings):
 
     with pytest.raises(CommandError, match="seed_demo --products-only"):
         seed()
+
+
+def test_demo_products_get_categories_and_real_images(settings):
+    settings.DEBUG = True
+    seed()
+    mug = Product.objects.get(sku="MUG-001")
+    assert [c.slug for c in mug.categories.all()] == ["drinkware"]
+    assert list(
+        selectors.category_ancestors(mug.categories.get()).values_list("slug", flat=True)
+    ) == [
+        "home",
+        "kitchen",
+    ]
+    images = list(mug.images.all())
+    assert [(i.alt, i.width, i.height) for i in images] == [
+        ("Enamel camp mug, front view", 1200, 900),
+        ("Enamel camp mug, detail view", 1200, 900),
+    ]
+    with Image.open(images[0].image) as picture:
+        assert picture.format == "JPEG"
+        assert len(picture.getcolors(maxcolors=1 << 20)) > 2  # a drawing, not a flat colour
+    assert [r["width"] for r in images[0].renditions] == [320, 640, 960]
+    assert ProductImage.objects.count() == 2 * Product.objects.count()
