@@ -1,18 +1,21 @@
 """Read queries over the catalog and stock that views, the API and the dashboard share."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from shop.models import Category, Inventory, Product
 
 
 def products_for_sale(*, search: str = "", category: Category | None = None) -> QuerySet[Product]:
-    """Active products that have a stock record, with it, by name; `search` matches
-    part of the name or the SKU, ignoring case; `category` keeps the products in it or
-    in any category below it."""
+    """Active standalone products that have a stock record, with it, and active parent
+    products with their active variants (and theirs), by name; `search` matches part of
+    the name or the SKU, ignoring case; `category` keeps the products in it or in any
+    category below it."""
     products = (
-        Product.objects.filter(is_active=True, inventory__isnull=False)
+        Product.objects.filter(is_active=True)
+        .filter(Q(inventory__isnull=False) | Q(structure=Product.Structure.PARENT))
+        .exclude(structure=Product.Structure.CHILD)  # shown on their parent's page
         .select_related("inventory")
-        .prefetch_related("images")
+        .prefetch_related("images", _active_variants())
     )
     search = search.strip()
     if search:
@@ -71,9 +74,19 @@ def product_breadcrumbs(product: Product) -> list[Category]:
     return [*Category.objects.get_ancestors(first), first] if first else []
 
 
+def _active_variants() -> Prefetch:
+    """A parent's active variants with their stock, in the order staff created them."""
+    return Prefetch(
+        "variants",
+        queryset=Product.objects.filter(is_active=True).select_related("inventory").order_by("id"),
+    )
+
+
 def products_visible_to(*, user) -> QuerySet[Product]:
     """Staff see every product (they may reactivate one); everyone else the active ones."""
-    products = Product.objects.select_related("inventory").prefetch_related("images")
+    products = Product.objects.select_related("inventory", "parent").prefetch_related(
+        "images", _active_variants()
+    )
     return products if user.is_staff else products.filter(is_active=True)
 
 

@@ -7,6 +7,7 @@ are a 400. Output serializers are read-only views of models and service results.
 from decimal import Decimal
 
 from django.contrib.auth.signals import user_logged_in
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import (
@@ -120,21 +121,57 @@ class ProductImageSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request is not None else url
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class VariantSerializer(serializers.ModelSerializer):
+    """A parent's variant as its product object lists it: what the customer picks and
+    what goes in the cart (`id`)."""
+
     price = serializers.DecimalField(**MONEY, read_only=True)
-    available = serializers.SerializerMethodField()
-    images = ProductImageSerializer(many=True, read_only=True)
+    available = serializers.IntegerField(source="units_available", read_only=True)
+    options = serializers.DictField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = Product
-        fields = ["id", "sku", "name", "description", "price", "currency", "available", "images"]
+        fields = ["id", "sku", "name", "price", "currency", "available", "options"]
         read_only_fields = fields
 
-    def get_available(self, product) -> int:
-        try:
-            return product.inventory.available
-        except Inventory.DoesNotExist:
-            return 0
+
+class ProductSerializer(serializers.ModelSerializer):
+    """A product. `structure` says how it sells: a `standalone` product and a `child`
+    (a variant, with its `parent`'s id and its `options`) go in carts by `id`; a `parent`
+    does not: it lists its `option_names` and its active `variants`, its `price` is the
+    lowest of theirs and its `available` their sum."""
+
+    price = serializers.DecimalField(**MONEY, read_only=True)
+    available = serializers.IntegerField(source="units_available", read_only=True)
+    images = ProductImageSerializer(many=True, read_only=True)
+    option_names = serializers.ListField(child=serializers.CharField(), read_only=True)
+    options = serializers.DictField(child=serializers.CharField(), read_only=True)
+    variants = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "description",
+            "price",
+            "currency",
+            "available",
+            "images",
+            "structure",
+            "parent",
+            "option_names",
+            "options",
+            "variants",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(VariantSerializer(many=True))
+    def get_variants(self, product) -> list:
+        if not product.is_parent:
+            return []
+        return VariantSerializer(product.variants.all(), many=True).data
 
 
 class ProductCreateSerializer(StrictSerializer):

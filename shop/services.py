@@ -9,7 +9,9 @@ from axes.utils import reset as reset_login_failures
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Min
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from audit.actions import Action, Entity
 from audit.services import record
@@ -75,8 +77,17 @@ def create_product(
     description: str = "",
     initial_stock: int = 0,
     is_active: bool = True,
+    structure: str = Product.Structure.STANDALONE,
+    parent: Product | None = None,
+    option_names: list[str] | None = None,
+    options: dict[str, str] | None = None,
 ) -> Product:
-    """Create a product with its (empty) inventory row, then receive `initial_stock` units."""
+    """Create a product with its (empty) inventory row, then receive `initial_stock` units.
+
+    A parent product (shop.variants.create_parent_product) gets no inventory row: it is
+    never sold itself, its variants are. Raises ValidationError for a product that
+    breaks its structure's rules (Product.clean).
+    """
     product = Product(
         sku=sku,
         name=name,
@@ -84,10 +95,18 @@ def create_product(
         description=description,
         price=price,
         is_active=is_active,
+        structure=structure,
+        parent=parent,
+        option_names=option_names or [],
+        options=options or {},
     )
     product.full_clean()
     product.save()
-    Inventory.objects.create(product=product)
+    if product.is_parent:
+        if initial_stock:
+            raise ValidationError(_("A parent product has no stock: its variants do."))
+    else:
+        Inventory.objects.create(product=product)
     record(
         action=Action.PRODUCT_CREATED,
         entity_type=Entity.PRODUCT,
@@ -114,6 +133,8 @@ def update_product(*, product: Product, actor, **changes) -> Product:
         setattr(product, field, value)
     product.full_clean()
     product.save()
+    if product.is_child and {"price", "is_active"} & set(changes):
+        refresh_parent_price(parent=product.parent)
     record(
         action=Action.PRODUCT_UPDATED,
         entity_type=Entity.PRODUCT,
@@ -123,6 +144,15 @@ def update_product(*, product: Product, actor, **changes) -> Product:
         after=_product_state(product),
     )
     return product
+
+
+def refresh_parent_price(*, parent: Product) -> None:
+    """A parent's price is its lowest active variant's (the "from" price lists show and
+    sort by); without an active variant it keeps the last one."""
+    lowest = parent.variants.filter(is_active=True).aggregate(lowest=Min("price"))["lowest"]
+    if lowest is not None and lowest != parent.price:
+        Product.objects.filter(pk=parent.pk).update(price=lowest)
+        parent.price = lowest
 
 
 def _unique_slug(name: str, sku: str) -> str:

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import ShopError
@@ -25,6 +26,7 @@ from shop.forms import (
     RegisterForm,
     RemoveLineForm,
     SearchForm,
+    VariantAddToCartForm,
 )
 
 PAGE_SIZE = 12
@@ -78,7 +80,7 @@ def _render_catalog(request, *, category_slug: str):
     products = selectors.products_for_sale(search=query, category=category)
     page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     for product in page:
-        product.stock_class, product.stock_label = stock_state(product.inventory.available)
+        product.stock_class, product.stock_label = stock_state(product.units_available())
     context = {
         "page": page,
         "form": form,
@@ -90,37 +92,61 @@ def _render_catalog(request, *, category_slug: str):
     return render(request, "shop/catalog.html", context)
 
 
-def _render_product(request, product, form, status=200):
-    product.stock_class, product.stock_label = stock_state(product.inventory.available)
+def _render_product(request, product, form, status=200, selected=None):
+    """The product page; for a parent, its variants to pick from, `selected` (or the
+    first one in stock) shown with its price and stock."""
+    variants = list(product.variants.all()) if product.is_parent else []
+    for item in [product, *variants]:
+        item.stock_class, item.stock_label = stock_state(item.units_available())
+    if variants and selected is None:
+        selected = next((v for v in variants if v.units_available() > 0), variants[0])
     context = {
         "product": product,
+        "variants": variants,
+        "selected": selected,
+        "shown": selected or product,  # whose price and stock the page heads with
         "form": form,
         "breadcrumbs": selectors.product_breadcrumbs(product),
     }
     return render(request, "shop/product.html", context, status=status)
 
 
+def _add_to_cart_form(product, data=None):
+    if product.is_parent:
+        return VariantAddToCartForm(data, product=product)
+    return AddToCartForm(data, available=product.units_available())
+
+
 @require_GET
 def product_detail(request, slug):
     product = get_object_or_404(selectors.products_for_sale(), slug=slug)
-    form = AddToCartForm(available=product.inventory.available)
-    return _render_product(request, product, form)
+    # ?variant=<id> (a variant's own URL) picks it; an unknown one picks nothing.
+    chosen = request.GET.get("variant", "")
+    selected = next((v for v in product.variants.all() if str(v.pk) == chosen), None)
+    form = _add_to_cart_form(product)
+    return _render_product(request, product, form, selected=selected)
 
 
 @require_POST
 def cart_add(request, product_id):
     product = get_object_or_404(selectors.products_for_sale(), pk=product_id)
-    form = AddToCartForm(request.POST, available=product.inventory.available)
+    form = _add_to_cart_form(product, request.POST)
     if not form.is_valid():
-        messages.error(request, "The product could not be added: see the quantity below.")
-        return _render_product(request, product, form, status=400)
+        messages.error(request, _("The product could not be added: see the form below."))
+        selected = form.cleaned_data.get("variant")
+        return _render_product(request, product, form, status=400, selected=selected)
     quantity = form.cleaned_data["quantity"]
+    item = form.cleaned_data.get("variant") or product  # what the cart holds: the SKU
     try:
-        cart.add(product_id=product.pk, quantity=quantity, **cart_owner(request))
+        cart.add(product_id=item.pk, quantity=quantity, **cart_owner(request))
     except ShopError as exc:
         messages.error(request, exc.detail)
-        return redirect(product)
-    messages.success(request, f"Added {quantity} of {product.name} to your cart.")
+        return redirect(item)
+    messages.success(
+        request,
+        _("Added %(quantity)s of %(name)s to your cart.")
+        % {"quantity": quantity, "name": item.name},
+    )
     return redirect(_safe_next(request, reverse("shop:cart")))
 
 

@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw, ImageFont
 from shop.images import add_product_image
 from shop.models import Category, Product, User
 from shop.services import create_product
+from shop.variants import create_parent_product, create_variant
 
 ADMIN = ("admin@example.com", "admin-demo-password")
 CUSTOMER = ("customer@example.com", "customer-demo-password")
@@ -26,8 +27,6 @@ CATEGORIES = [
 PRODUCTS = [
     ("MUG-001", "Enamel camp mug", "12.50", 40, "A sturdy enamel mug for coffee outdoors.",
      ["drinkware"], "#2a6f97"),
-    ("TEE-002", "Organic cotton tee", "24.00", 25, "Soft, heavyweight, and made to last.",
-     ["clothing"], "#6a994e"),
     ("BAG-003", "Canvas tote bag", "18.00", 15, "Carries groceries, books and more.",
      ["accessories"], "#bc6c25"),
     ("PEN-004", "Brass pen", "39.99", 8, "A solid brass pen that ages beautifully.",
@@ -38,6 +37,18 @@ PRODUCTS = [
      ["lighting"], "#9c6644"),
     ("CAP-007", "Wool cap", "29.00", 0, "Back soon: sold out for now.",
      ["accessories"], "#6d597a"),
+]  # fmt: skip
+# Products with options (shop.variants): (sku, name, description, categories, colour,
+# option names, [(sku, values, price, stock)]).
+PARENTS = [
+    ("TEE-002", "Organic cotton tee", "Soft, heavyweight, and made to last.", ["clothing"],
+     "#6a994e", ["Size", "Colour"], [
+         ("TEE-002-S-GRN", ("S", "Green"), "24.00", 10),
+         ("TEE-002-M-GRN", ("M", "Green"), "24.00", 8),
+         ("TEE-002-L-GRN", ("L", "Green"), "24.00", 0),
+         ("TEE-002-M-NVY", ("M", "Navy"), "26.00", 3),
+         ("TEE-002-XL-NVY", ("XL", "Navy"), "28.00", 6),
+     ]),
 ]  # fmt: skip
 
 
@@ -115,17 +126,39 @@ def _create_products(*, actor) -> int:
             initial_stock=stock,
             actor=actor,
         )
-        product.categories.set([categories[slug] for slug in category_slugs])
-        for position, (view, background) in enumerate([("front", colour), ("detail", "#f4f1ea")]):
-            add_product_image(
-                product=product,
-                content=demo_image(name, view=view, background=background, accent=colour),
-                filename=f"{sku.lower()}-{view}.jpg",
-                alt=f"{name}, {view} view",
-                position=position,
+        _present(product, categories=[categories[s] for s in category_slugs], colour=colour)
+        created += 1
+    for sku, name, description, category_slugs, colour, option_names, variants in PARENTS:
+        if Product.objects.filter(sku=sku).exists():
+            continue
+        parent = create_parent_product(
+            sku=sku, name=name, description=description, option_names=option_names, actor=actor
+        )
+        for variant_sku, values, price, stock in variants:
+            create_variant(
+                parent=parent,
+                sku=variant_sku,
+                options=dict(zip(option_names, values, strict=True)),
+                price=Decimal(price),
+                initial_stock=stock,
+                actor=actor,
             )
+        _present(parent, categories=[categories[s] for s in category_slugs], colour=colour)
         created += 1
     return created
+
+
+def _present(product, *, categories, colour) -> None:
+    """File the product in its categories and give it two pictures."""
+    product.categories.set(categories)
+    for position, (view, background) in enumerate([("front", colour), ("detail", "#f4f1ea")]):
+        add_product_image(
+            product=product,
+            content=demo_image(product.name, view=view, background=background, accent=colour),
+            filename=f"{product.sku.lower()}-{view}.jpg",
+            alt=f"{product.name}, {view} view",
+            position=position,
+        )
 
 
 def demo_image(name: str, *, view: str, background: str, accent: str) -> bytes:
