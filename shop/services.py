@@ -128,6 +128,10 @@ def update_product(*, product: Product, actor, **changes) -> Product:
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
     product = Product.objects.select_for_update().get(pk=product.pk)
+    if product.is_parent and "price" in changes:
+        raise ValidationError(
+            {"price": [_("A parent product's price is its cheapest variant's: change theirs.")]}
+        )
     before = _product_state(product)
     for field, value in changes.items():
         setattr(product, field, value)

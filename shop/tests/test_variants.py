@@ -383,3 +383,14 @@ def test_staff_change_a_variants_price_on_its_parents_page(staff_client, tee, su
     assert tee.price == Decimal("19.00")
     event = AuditEvent.objects.get(action="product.updated", entity_id=str(variant("TEE-M-BLU").pk))
     assert (event.actor, event.after["price"]) == (superuser, "19.00")
+
+
+def test_a_parents_price_is_not_set_by_hand(tee):
+    staff = StaffFactory(permissions=["shop.change_product"])
+    response = client_for(staff).patch(api(f"products/{tee.pk}"), {"price": "1.00"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "price": ["A parent product's price is its cheapest variant's: change theirs."]
+    }
+    tee.refresh_from_db()
+    assert tee.price == Decimal("22.00")
