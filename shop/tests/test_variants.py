@@ -15,9 +15,9 @@ from core.tests.helpers import api, client_for
 from shop import cart, selectors
 from shop.exceptions import InvalidCart
 from shop.models import Inventory, Product
-from shop.services import update_product
+from shop.services import create_product, update_product
 from shop.tests.admin_forms import inline_management, product_form
-from shop.tests.factories import ProductFactory, StaffFactory, make_tee
+from shop.tests.factories import ProductFactory, StaffFactory, make_category, make_tee
 from shop.variants import create_parent_product, create_variant
 
 pytestmark = pytest.mark.django_db
@@ -89,8 +89,6 @@ def test_only_a_parent_has_variants_and_only_a_variant_a_parent(staff):
 
 def test_a_parent_product_cannot_receive_stock(staff):
     with pytest.raises(ValidationError):
-        from shop.services import create_product
-
         create_product(
             sku="P",
             name="P",
@@ -394,3 +392,21 @@ def test_a_parents_price_is_not_set_by_hand(tee):
     }
     tee.refresh_from_db()
     assert tee.price == Decimal("22.00")
+
+
+def test_a_parent_whose_variants_are_all_sold_out_says_so(client, staff):
+    tee = make_tee(actor=staff, stock={"TEE-M-BLU": 0, "TEE-M-RED": 0})
+    response = client.get(tee.get_absolute_url())
+    html = response.content.decode()
+    assert "Sold out for now. Check back soon." in html
+    assert 'name="variant"' not in html
+    assert "data-variant-stock>Sold out<" in html
+
+
+def test_a_parent_is_found_through_its_category(tee):
+    tops = make_category("Tops")
+    tee.categories.add(tops)
+    body = APIClient().get(api("products?category=tops")).json()
+    assert [(p["sku"], p["structure"], len(p["variants"])) for p in body["results"]] == [
+        ("TEE", "parent", 3)
+    ]
