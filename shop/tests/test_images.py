@@ -4,12 +4,14 @@ srcset, the API's `images`, the admin's upload inline."""
 import re
 from decimal import Decimal
 
+import boto3
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from moto import mock_aws
 from PIL import Image
 from rest_framework.test import APIClient
 
@@ -257,3 +259,39 @@ def test_the_admin_refuses_an_oversize_image(staff_client, settings):
         errors[0]["image"][0],
     )
     assert ProductImage.objects.count() == 0
+
+
+# --- production storage --------------------------------------------------------------------------
+
+
+def test_images_and_thumbnails_go_to_the_s3_bucket_in_production(settings, monkeypatch):
+    # moto stands in for S3 (no network): the settings are those MEDIA_BUCKET and
+    # MEDIA_DOMAIN produce (config/tests/test_settings_env.py checks that mapping).
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    with mock_aws():
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="shop-media")
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {
+                    "bucket_name": "shop-media",
+                    "region_name": "us-east-1",
+                    "custom_domain": "media.example.com",
+                    "querystring_auth": False,
+                    "file_overwrite": False,
+                },
+            },
+        }
+        image = add_product_image(
+            product=ProductFactory(), content=image_bytes(), filename="mug.jpg", alt="Mug"
+        )
+        stored = boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket="shop-media")
+        keys = sorted(item["Key"] for item in stored["Contents"])
+        assert keys == sorted([image.image.name, *(r["name"] for r in image.renditions)])
+        assert len(keys) == 4
+        assert image.image.url == f"https://media.example.com/{image.image.name}"
+        assert image.srcset.startswith(
+            f"https://media.example.com/{image.renditions[0]['name']} 320w"
+        )
