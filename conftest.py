@@ -106,6 +106,13 @@ def superuser():
     return StaffFactory(is_superuser=True)
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """A test's uploads (product images, thumbnails) go to its own temporary folder,
+    never the work tree's media/."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def staff_client(client, superuser):
     client.force_login(superuser)

@@ -20,6 +20,7 @@ v1 = [
     path("auth/logout", shop_api.LogoutView.as_view(), name="auth-logout"),
     path("auth/me", shop_api.MeView.as_view(), name="auth-me"),
     # catalog and stock
+    path("categories", shop_api.CategoryListView.as_view(), name="categories"),
     path("products", shop_api.ProductListCreateView.as_view(), name="products"),
     path("products/<int:pk>", shop_api.ProductDetailView.as_view(), name="product"),
     path("inventory", shop_api.InventoryListView.as_view(), name="inventory"),

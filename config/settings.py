@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -48,6 +49,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "treebeard",
+    "easy_thumbnails",
     "shop",
     "pages",
     "orders",
@@ -213,8 +216,51 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded media (product images and their thumbnails). Unset MEDIA_BUCKET: files under
+# MEDIA_ROOT, served at MEDIA_URL by `runserver` (development). Set: an S3-compatible
+# bucket through django-storages (production: web nodes keep no files), with the keys
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment (or the instance's
+# role); MEDIA_ENDPOINT_URL for another provider than AWS (MinIO, R2...), MEDIA_DOMAIN
+# for a CDN or public host name in front of the bucket.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+MEDIA_URL = env("MEDIA_URL", default="/media/")
+MEDIA_BUCKET = env("MEDIA_BUCKET", default="")
+# The largest image file staff may upload, in bytes, and the range of its sides in pixels.
+PRODUCT_IMAGE_MAX_BYTES = env.int("PRODUCT_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+PRODUCT_IMAGE_MIN_SIDE = 200
+PRODUCT_IMAGE_MAX_SIDE = 6000
+MEDIA_IMG_SOURCES = []  # where pages load media from, besides 'self' (CSP img-src below)
+if MEDIA_BUCKET:
+    _media_domain = env("MEDIA_DOMAIN", default="")
+    _media_endpoint = urlsplit(env("MEDIA_ENDPOINT_URL", default=""))
+    _media_region = env("MEDIA_REGION", default="")
+    if _media_domain:
+        MEDIA_IMG_SOURCES = [f"https://{_media_domain}"]
+    elif _media_endpoint.netloc:  # path-style and virtual-hosted URLs of the provider
+        _scheme, _host = _media_endpoint.scheme, _media_endpoint.netloc
+        MEDIA_IMG_SOURCES = [f"{_scheme}://{_host}", f"{_scheme}://{MEDIA_BUCKET}.{_host}"]
+    else:
+        MEDIA_IMG_SOURCES = [f"https://{MEDIA_BUCKET}.s3.amazonaws.com"] + (
+            [f"https://{MEDIA_BUCKET}.s3.{_media_region}.amazonaws.com"] if _media_region else []
+        )
+    MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_BUCKET,
+            "region_name": _media_region or None,
+            "endpoint_url": _media_endpoint.geturl() or None,
+            "custom_domain": _media_domain or None,
+            # Product images are public: plain URLs, no signature that expires in a
+            # cached page; the bucket (or its CDN) grants public read.
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+else:
+    MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -345,7 +391,7 @@ CONTENT_SECURITY_POLICY = {
             "https://hooks.stripe.com",
         ],
         "connect-src": ["'self'", "https://api.stripe.com"],
-        "img-src": ["'self'", "data:", "https://*.stripe.com"],
+        "img-src": ["'self'", "data:", "https://*.stripe.com", *MEDIA_IMG_SOURCES],
         "style-src": ["'self'"],
         "font-src": ["'self'"],
         "object-src": ["'none'"],

@@ -6,6 +6,8 @@ the payment page payments provides, and the wallet pages ("wallet") the top-up p
 of payments, so no app imports another's views.
 """
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -40,6 +42,9 @@ urlpatterns = [
     # The language switcher posts here (Django's set_language: a cookie, then back).
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+# Uploaded media from MEDIA_ROOT, by the development server only (DEBUG; static() adds
+# nothing otherwise): production serves them from the bucket (MEDIA_BUCKET).
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # Errors outside DRF's views: JSON under /api/, pages elsewhere, 503 for outages.
 handler400 = "config.errors.bad_request"

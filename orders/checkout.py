@@ -152,7 +152,8 @@ def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
     # Only the columns an order item copies (not the description), and without the
     # model's default ordering by name, which a lookup by id has no use for.
     products = (
-        Product.objects.filter(pk__in=quantities, is_active=True)
+        Product.objects.purchasable()
+        .filter(pk__in=quantities)
         .only("sku", "name", "price", "currency")
         .order_by()
         .in_bulk()

@@ -3,10 +3,11 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +22,7 @@ from shop.serializers import (
     AdjustSerializer,
     CartQuantitySerializer,
     CartSerializer,
+    CategorySerializer,
     InventorySerializer,
     LoginSerializer,
     LogoutSerializer,
@@ -133,6 +135,24 @@ class MeView(APIView):
 # --- catalog ---------------------------------------------------------------------------------
 
 
+class CategoryListView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="categories_list",
+        tags=["catalog"],
+        # 400: a query string with control characters (config.middleware).
+        responses={200: CategorySerializer(many=True), **error_responses(400)},
+        auth=[],
+    )
+    def get(self, request):
+        """Every category, depth first (a parent before its children, siblings by name);
+        not paginated: the tree is small and read whole."""
+        tree = selectors.category_tree()
+        context = {"parents": selectors.parent_slugs(tree)}
+        return Response(CategorySerializer(tree, many=True, context=context).data)
+
+
 class ProductListCreateView(generics.ListAPIView):
     serializer_class = ProductSerializer
 
@@ -142,13 +162,25 @@ class ProductListCreateView(generics.ListAPIView):
         return [AllowAny()]
 
     def get_queryset(self):
-        return selectors.products_for_sale(search=self.request.query_params.get("search", ""))
+        params = self.request.query_params
+        category = None
+        if slug := params.get("category"):
+            category = selectors.category_by_slug(slug=slug)
+            if category is None:
+                raise NotFound(_("No category with this slug."))
+        return selectors.products_for_sale(search=params.get("search", ""), category=category)
 
     @extend_schema(
         operation_id="products_list",
         tags=["catalog"],
         parameters=[
             OpenApiParameter("search", str, description="Part of the name or SKU."),
+            OpenApiParameter(
+                "category",
+                str,
+                description="A category's slug: its products and those of every "
+                "category below it (404 for an unknown slug).",
+            ),
         ],
         responses={200: ProductSerializer(many=True), **error_responses(400, 404)},
         auth=[],
@@ -175,7 +207,7 @@ class ProductListCreateView(generics.ListAPIView):
 def _product_data(request, pk) -> dict:
     """The product as it is now (a service just changed it), for its staff author."""
     products = selectors.products_visible_to(user=request.user)
-    return ProductSerializer(products.get(pk=pk)).data
+    return ProductSerializer(products.get(pk=pk), context={"request": request}).data
 
 
 class ProductDetailView(APIView):
@@ -194,7 +226,8 @@ class ProductDetailView(APIView):
         auth=[],
     )
     def get(self, request, pk):
-        return Response(ProductSerializer(self.get_product(pk)).data)
+        product = self.get_product(pk)
+        return Response(ProductSerializer(product, context={"request": request}).data)
 
     @extend_schema(
         operation_id="products_update",

@@ -60,7 +60,8 @@ class CartContents:
 
 
 def _products():
-    return Product.objects.filter(is_active=True).select_related("inventory")
+    # A variant's parent: its name and page (the line links to the parent's page).
+    return Product.objects.purchasable().select_related("inventory", "parent")
 
 
 def get_cart(*, user=None, session=None) -> CartContents:

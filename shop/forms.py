@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from shop.cart import MAX_QUANTITY
-from shop.models import User
+from shop.models import Product, User
 
 
 class SearchForm(forms.Form):
@@ -26,13 +26,54 @@ class AddToCartForm(forms.Form):
 
     def clean_quantity(self):
         quantity = self.cleaned_data["quantity"]
-        if self.available <= 0:
-            raise forms.ValidationError(_("This product is sold out."))
-        if quantity > self.available:
-            raise forms.ValidationError(
-                _("Only %(available)s left in stock.") % {"available": self.available}
-            )
+        check_stock(quantity=quantity, available=self.available)
         return quantity
+
+
+def check_stock(*, quantity: int, available: int) -> None:
+    if available <= 0:
+        raise forms.ValidationError(_("This product is sold out."))
+    if quantity > available:
+        raise forms.ValidationError(
+            _("Only %(available)s left in stock.") % {"available": available}
+        )
+
+
+class VariantAddToCartForm(AddToCartForm):
+    """Add units of one variant of a parent product: the customer picks the variant
+    (the template lists them as radio buttons with their price and stock), and the
+    quantity is bounded by that variant's stock."""
+
+    variant = forms.ModelChoiceField(
+        label=_("Option"),
+        queryset=Product.objects.none(),
+        error_messages={
+            "required": _("Choose an option."),
+            "invalid_choice": _("Choose one of the options shown."),
+        },
+    )
+    field_order = ["variant", "quantity"]
+
+    def __init__(self, *args, product: Product, **kwargs):
+        variants = list(product.variants.all())  # active ones, prefetched by the selector
+        most = max((v.units_available() for v in variants), default=0)
+        super().__init__(*args, available=most, **kwargs)
+        self.fields["variant"].queryset = product.variants.purchasable().select_related(
+            "inventory", "parent"
+        )
+
+    def clean_quantity(self):
+        return self.cleaned_data["quantity"]  # the chosen variant's stock decides (clean)
+
+    def clean(self):
+        cleaned = super().clean()
+        variant, quantity = cleaned.get("variant"), cleaned.get("quantity")
+        if variant is not None and quantity is not None:
+            try:
+                check_stock(quantity=quantity, available=variant.units_available())
+            except forms.ValidationError as error:
+                self.add_error("quantity", error)
+        return cleaned
 
 
 class CartLineForm(forms.Form):

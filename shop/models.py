@@ -8,6 +8,10 @@ from django.db import models
 from django.db.models import Value
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node
+
+from shop.validators import validate_product_image
 
 
 def login_key(email: str) -> str:
@@ -89,7 +93,59 @@ class User(AbstractUser):
             raise ValidationError(errors) from None
 
 
+class Category(MP_Node):
+    """A node of the catalog's category tree (materialized path: one indexed `path`
+    prefix finds a category's whole subtree). A product may sit in several."""
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    node_order_by = ["name"]
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("shop:category", kwargs={"slug": self.slug})
+
+
+class ProductQuerySet(models.QuerySet):
+    def purchasable(self):
+        """What a cart may hold and checkout may sell: active standalone products and
+        active variants of active parents; never a parent itself (it has no stock)."""
+        return (
+            self.filter(is_active=True)
+            .exclude(structure=Product.Structure.PARENT)
+            .exclude(parent__is_active=False)
+        )
+
+
 class Product(models.Model):
+    """Something the shop sells, in one of three structures (django-oscar's):
+
+    - standalone: sold as it is; it has its stock record (Inventory).
+    - parent: a product with options (size, colour...) listed in `option_names`; never
+      sold itself and without stock; its variants are.
+    - child (a variant): one combination of the parent's options (`options`, e.g.
+      `{"Size": "M", "Colour": "Blue"}`), with its own SKU, price and stock. It is the
+      stock-keeping unit carts, checkout, inventory and orders use, exactly as a
+      standalone product; it takes its categories, description and images from the
+      parent and is shown on the parent's page.
+
+    A parent's `price` is its lowest active variant's (kept by shop.variants), so lists
+    show and sort it as the "from" price.
+    """
+
+    class Structure(models.TextChoices):
+        STANDALONE = "standalone", _("stand-alone product")
+        PARENT = "parent", _("parent product (with variants)")
+        CHILD = "child", _("variant")
+
     sku = models.CharField("SKU", max_length=64, unique=True)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
@@ -108,20 +164,177 @@ class Product(models.Model):
         on_delete=models.PROTECT,
         related_name="products",
     )
+    categories = models.ManyToManyField(
+        Category, blank=True, related_name="products", verbose_name=_("categories")
+    )
+    structure = models.CharField(
+        _("structure"), max_length=10, choices=Structure.choices, default=Structure.STANDALONE
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="variants",
+        verbose_name=_("parent product"),
+    )
+    option_names = models.JSONField(
+        _("option names"),
+        default=list,
+        blank=True,
+        help_text=_('A parent\'s options, in the order shown, e.g. ["Size", "Colour"].'),
+    )
+    options = models.JSONField(
+        _("options"),
+        default=dict,
+        blank=True,
+        help_text=_('A variant\'s value of each option, e.g. {"Size": "M", "Colour": "Blue"}.'),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_gte_0"),
+            # A variant, and only a variant, has a parent.
+            models.CheckConstraint(
+                condition=models.Q(structure="child", parent__isnull=False)
+                | (~models.Q(structure="child") & models.Q(parent__isnull=True)),
+                name="product_parent_iff_child",
+            ),
         ]
 
     def __str__(self):
         return f"{self.name} ({self.sku})"
 
     def get_absolute_url(self):
+        if self.is_child:  # a variant is shown, chosen, on its parent's page
+            url = reverse("shop:product", kwargs={"slug": self.parent.slug})
+            return f"{url}?variant={self.pk}"
         return reverse("shop:product", kwargs={"slug": self.slug})
+
+    @property
+    def is_parent(self) -> bool:
+        return self.structure == self.Structure.PARENT
+
+    @property
+    def is_child(self) -> bool:
+        return self.structure == self.Structure.CHILD
+
+    @property
+    def option_label(self) -> str:
+        """A variant's values in its parent's option order: "M / Blue" (PostgreSQL's
+        jsonb keeps no key order, the parent's `option_names` does)."""
+        names = self.parent.option_names if self.parent_id else list(self.options)
+        return " / ".join(str(self.options.get(name, "")) for name in names)
+
+    def clean(self):
+        """The rules of each structure (django-oscar's `Product.clean`)."""
+        super().clean()
+        if self.is_child:
+            self._clean_child()
+        elif self.parent_id or self.options:
+            raise ValidationError(_("Only a variant has a parent product and option values."))
+        if self.is_parent:
+            names = self.option_names
+            if (
+                not isinstance(names, list)
+                or not names
+                or not all(isinstance(n, str) and n.strip() for n in names)
+                or len(set(names)) != len(names)
+            ):
+                raise ValidationError(
+                    {"option_names": _("List the options by name, each once, e.g. Size, Colour.")}
+                )
+        elif self.option_names:
+            raise ValidationError({"option_names": _("Only a parent product has options.")})
+
+    def _clean_child(self):
+        parent = self.parent
+        if parent is None or not parent.is_parent:
+            raise ValidationError({"parent": _("A variant's parent must be a parent product.")})
+        values = self.options
+        if (
+            not isinstance(values, dict)
+            or set(values) != set(parent.option_names)
+            or not all(isinstance(v, str) and v.strip() for v in values.values())
+        ):
+            raise ValidationError(
+                {
+                    "options": _("Give a value for each option of %(parent)s: %(names)s.")
+                    % {"parent": parent.name, "names": ", ".join(parent.option_names)}
+                }
+            )
+        twins = Product.objects.filter(parent=parent, options=values).exclude(pk=self.pk)
+        if twins.exists():
+            raise ValidationError(
+                {
+                    "options": _("%(parent)s already has a variant %(label)s.")
+                    % {"parent": parent.name, "label": self.option_label}
+                }
+            )
+
+    def units_available(self) -> int:
+        """Units a customer can buy now: a parent's are its active variants' together
+        (from prefetched `variants` with their inventory when the list prefetched them)."""
+        if self.is_parent:
+            return sum(v.units_available() for v in self.variants.all() if v.is_active)
+        try:
+            return self.inventory.available
+        except Inventory.DoesNotExist:
+            return 0
+
+
+class ProductImage(models.Model):
+    """One of a product's pictures, in `position` order (the first is its main one).
+
+    `renditions` lists the thumbnails shop.images generated once for it:
+    `[{"name", "width", "height"}]` in the media storage, narrowest first.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(
+        _("image"),
+        upload_to="products/%Y/%m/",
+        width_field="width",
+        height_field="height",
+        validators=[validate_product_image],
+        help_text=_("JPEG, PNG or WebP."),
+    )
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    alt = models.CharField(
+        _("alternative text"),
+        max_length=200,
+        help_text=_("What the picture shows, for people who cannot see it."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    renditions = models.JSONField(default=list, editable=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
+
+    def __str__(self):
+        return self.alt
+
+    @property
+    def srcset(self) -> str:
+        storage = self.image.storage
+        return ", ".join(f"{storage.url(r['name'])} {r['width']}w" for r in self.renditions)
+
+    @property
+    def fallback(self) -> dict:
+        """The thumbnail for `src` (browsers without srcset) and the box's aspect ratio:
+        the middle width, or the original before thumbnails exist."""
+        if not self.renditions:
+            return {"url": self.image.url, "width": self.width, "height": self.height}
+        chosen = self.renditions[min(1, len(self.renditions) - 1)]
+        return {**chosen, "url": self.image.storage.url(chosen["name"])}
 
 
 class Inventory(models.Model):

@@ -7,6 +7,7 @@ are a 400. Output serializers are read-only views of models and service results.
 from decimal import Decimal
 
 from django.contrib.auth.signals import user_logged_in
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import (
@@ -17,7 +18,7 @@ from rest_framework_simplejwt.serializers import (
 from core.api import RejectUnknownFieldsMixin, StrictSerializer
 from core.money import MONEY
 from shop.cart import MAX_QUANTITY
-from shop.models import Inventory, Product, User
+from shop.models import Category, Inventory, Product, ProductImage, User
 
 # The most units one stock movement (initial stock, an adjustment) may bring in or take
 # away through the API: far above any real delivery, far below the column's range.
@@ -98,23 +99,91 @@ class MerchantRefSerializer(serializers.Serializer):
     display_name = serializers.CharField()
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class CategorySerializer(serializers.ModelSerializer):
+    """A node of the tree; `parent` is the parent's slug (null at the top level)."""
+
+    parent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Category
+        fields = ["id", "slug", "name", "description", "parent", "depth"]
+        read_only_fields = fields
+
+    def get_parent(self, category) -> str | None:
+        return self.context["parents"].get(category.pk)
+
+
+class ProductImageSerializer(serializers.ModelSerializer):
+    """The original upload; `url` is absolute when the request is known."""
+
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProductImage
+        fields = ["url", "alt", "width", "height"]
+        read_only_fields = fields
+
+    def get_url(self, image) -> str:
+        request = self.context.get("request")
+        url = image.image.url
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    """A parent's variant as its product object lists it: what the customer picks and
+    what goes in the cart (`id`)."""
+
     price = serializers.DecimalField(**MONEY, read_only=True)
-    available = serializers.SerializerMethodField()
+    available = serializers.IntegerField(source="units_available", read_only=True)
+    options = serializers.DictField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Product
+        fields = ["id", "sku", "name", "price", "currency", "available", "options"]
+        read_only_fields = fields
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    """A product. `structure` says how it sells: a `standalone` product and a `child`
+    (a variant, with its `parent`'s id and its `options`) go in carts by `id`; a `parent`
+    does not: it lists its `option_names` and its active `variants`, its `price` is the
+    lowest of theirs and its `available` their sum."""
+
+    price = serializers.DecimalField(**MONEY, read_only=True)
+    available = serializers.IntegerField(source="units_available", read_only=True)
+    images = ProductImageSerializer(many=True, read_only=True)
+    option_names = serializers.ListField(child=serializers.CharField(), read_only=True)
+    options = serializers.DictField(child=serializers.CharField(), read_only=True)
+    variants = serializers.SerializerMethodField()
     merchant = MerchantRefSerializer(
         read_only=True, allow_null=True, help_text="The merchant selling it; null: the shop."
     )
 
     class Meta:
         model = Product
-        fields = ["id", "sku", "name", "description", "price", "currency", "available", "merchant"]
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "description",
+            "price",
+            "currency",
+            "available",
+            "merchant",
+            "images",
+            "structure",
+            "parent",
+            "option_names",
+            "options",
+            "variants",
+        ]
         read_only_fields = fields
 
-    def get_available(self, product) -> int:
-        try:
-            return product.inventory.available
-        except Inventory.DoesNotExist:
-            return 0
+    @extend_schema_field(VariantSerializer(many=True))
+    def get_variants(self, product) -> list:
+        if not product.is_parent:
+            return []
+        return VariantSerializer(product.variants.all(), many=True).data
 
 
 class ProductCreateSerializer(StrictSerializer):

@@ -9,6 +9,7 @@ from axes.utils import reset as reset_login_failures
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Min
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -79,9 +80,18 @@ def create_product(
     initial_stock: int = 0,
     is_active: bool = True,
     merchant=None,
+    structure: str = Product.Structure.STANDALONE,
+    parent: Product | None = None,
+    option_names: list[str] | None = None,
+    options: dict[str, str] | None = None,
 ) -> Product:
     """Create a product with its (empty) inventory row, then receive `initial_stock` units.
-    With `merchant` (a merchants.Merchant) the product is theirs, else the shop's."""
+    With `merchant` (a merchants.Merchant) the product is theirs, else the shop's.
+
+    A parent product (shop.variants.create_parent_product) gets no inventory row: it is
+    never sold itself, its variants are. Raises ValidationError for a product that
+    breaks its structure's rules (Product.clean).
+    """
     product = Product(
         merchant=merchant,
         sku=sku,
@@ -90,10 +100,18 @@ def create_product(
         description=description,
         price=price,
         is_active=is_active,
+        structure=structure,
+        parent=parent,
+        option_names=option_names or [],
+        options=options or {},
     )
     product.full_clean()
     product.save()
-    Inventory.objects.create(product=product)
+    if product.is_parent:
+        if initial_stock:
+            raise ValidationError(_("A parent product has no stock: its variants do."))
+    else:
+        Inventory.objects.create(product=product)
     record(
         action=Action.PRODUCT_CREATED,
         entity_type=Entity.PRODUCT,
@@ -115,11 +133,17 @@ def update_product(*, product: Product, actor, **changes) -> Product:
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
     product = Product.objects.select_for_update().get(pk=product.pk)
+    if product.is_parent and "price" in changes:
+        raise ValidationError(
+            {"price": [_("A parent product's price is its cheapest variant's: change theirs.")]}
+        )
     before = _product_state(product)
     for field, value in changes.items():
         setattr(product, field, value)
     product.full_clean()
     product.save()
+    if product.is_child and {"price", "is_active"} & set(changes):
+        refresh_parent_price(parent=product.parent)
     record(
         action=Action.PRODUCT_UPDATED,
         entity_type=Entity.PRODUCT,
@@ -129,6 +153,15 @@ def update_product(*, product: Product, actor, **changes) -> Product:
         after=_product_state(product),
     )
     return product
+
+
+def refresh_parent_price(*, parent: Product) -> None:
+    """A parent's price is its lowest active variant's (the "from" price lists show and
+    sort by); without an active variant it keeps the last one."""
+    lowest = parent.variants.filter(is_active=True).aggregate(lowest=Min("price"))["lowest"]
+    if lowest is not None and lowest != parent.price:
+        Product.objects.filter(pk=parent.pk).update(price=lowest)
+        parent.price = lowest
 
 
 def _unique_slug(name: str, sku: str) -> str:

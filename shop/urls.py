@@ -11,6 +11,7 @@ from shop import views
 
 storefront_patterns = [
     path("", views.catalog, name="catalog"),
+    path("categories/<slug:slug>/", views.category_detail, name="category"),
     path("products/<slug:slug>/", views.product_detail, name="product"),
     path("cart/", views.cart_detail, name="cart"),
     path("cart/add/<int:product_id>/", views.cart_add, name="cart-add"),

@@ -4,12 +4,14 @@ Views stay thin: they parse the request with a form, call `shop.cart` (the same
 service the API uses) and turn a ShopError into a message.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,6 +28,7 @@ from shop.forms import (
     RegisterForm,
     RemoveLineForm,
     SearchForm,
+    VariantAddToCartForm,
 )
 
 PAGE_SIZE = 12
@@ -59,44 +62,102 @@ def _safe_next(request, default: str) -> str:
 
 @require_GET
 def catalog(request):
+    return _render_catalog(request, category_slug=request.GET.get("category", ""))
+
+
+@require_GET
+def category_detail(request, slug):
+    return _render_catalog(request, category_slug=slug)
+
+
+def _render_catalog(request, *, category_slug: str):
+    """The catalog, or one category's part of it (its subtree) with its breadcrumbs."""
+    category = None
+    if category_slug:
+        category = selectors.category_by_slug(slug=category_slug)
+        if category is None:
+            raise Http404("No such category.")
     form = SearchForm(request.GET)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    products = selectors.products_for_sale(search=query)
+    products = selectors.products_for_sale(search=query, category=category)
     page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     for product in page:
-        product.stock_class, product.stock_label = stock_state(product.inventory.available)
-    return render(request, "shop/catalog.html", {"page": page, "form": form, "query": query})
+        product.stock_class, product.stock_label = stock_state(product.units_available())
+    context = {
+        "page": page,
+        "form": form,
+        "query": query,
+        "category": category,
+        "ancestors": selectors.category_ancestors(category) if category else [],
+        "subcategories": selectors.child_categories(category),
+    }
+    return render(request, "shop/catalog.html", context)
 
 
-def _render_product(request, product, form, status=200):
-    product.stock_class, product.stock_label = stock_state(product.inventory.available)
-    return render(request, "shop/product.html", {"product": product, "form": form}, status=status)
+def _render_product(request, product, form, status=200, selected=None):
+    """The product page; for a parent, its variants to pick from, `selected` (or the
+    first one in stock) shown with its price and stock."""
+    variants = list(product.variants.all()) if product.is_parent else []
+    for item in [product, *variants]:
+        item.stock_class, item.stock_label = stock_state(item.units_available())
+    if variants and selected is None:
+        selected = next((v for v in variants if v.units_available() > 0), variants[0])
+    context = {
+        "product": product,
+        "variants": variants,
+        "selected": selected,
+        "shown": selected or product,  # whose price and stock the page heads with
+        "form": form,
+        "breadcrumbs": selectors.product_breadcrumbs(product),
+        "share_image": _absolute(next(iter(product.images.all()), None)),
+    }
+    return render(request, "shop/product.html", context, status=status)
+
+
+def _absolute(image) -> str:
+    """The image's URL for link previews (Open Graph wants it absolute): on
+    SHOP_BASE_URL unless the storage serves it from elsewhere already."""
+    if image is None:
+        return ""
+    url = image.fallback["url"]
+    return url if "://" in url else f"{settings.SHOP_BASE_URL}{url}"
+
+
+def _add_to_cart_form(product, data=None):
+    if product.is_parent:
+        return VariantAddToCartForm(data, product=product)
+    return AddToCartForm(data, available=product.units_available())
 
 
 @require_GET
 def product_detail(request, slug):
     product = get_object_or_404(selectors.products_for_sale(), slug=slug)
-    form = AddToCartForm(available=product.inventory.available)
-    return _render_product(request, product, form)
+    # ?variant=<id> (a variant's own URL) picks it; an unknown one picks nothing.
+    chosen = request.GET.get("variant", "")
+    selected = next((v for v in product.variants.all() if str(v.pk) == chosen), None)
+    form = _add_to_cart_form(product)
+    return _render_product(request, product, form, selected=selected)
 
 
 @require_POST
 def cart_add(request, product_id):
     product = get_object_or_404(selectors.products_for_sale(), pk=product_id)
-    form = AddToCartForm(request.POST, available=product.inventory.available)
+    form = _add_to_cart_form(product, request.POST)
     if not form.is_valid():
-        messages.error(request, _("The product could not be added: see the quantity below."))
-        return _render_product(request, product, form, status=400)
+        messages.error(request, _("The product could not be added: see the form below."))
+        selected = form.cleaned_data.get("variant")
+        return _render_product(request, product, form, status=400, selected=selected)
     quantity = form.cleaned_data["quantity"]
+    item = form.cleaned_data.get("variant") or product  # what the cart holds: the SKU
     try:
-        cart.add(product_id=product.pk, quantity=quantity, **cart_owner(request))
+        cart.add(product_id=item.pk, quantity=quantity, **cart_owner(request))
     except ShopError as exc:
         messages.error(request, exc.detail)
-        return redirect(product)
+        return redirect(item)
     messages.success(
         request,
-        _("Added %(quantity)s of %(product)s to your cart.")
-        % {"quantity": quantity, "product": product.name},
+        _("Added %(quantity)s of %(name)s to your cart.")
+        % {"quantity": quantity, "name": item.name},
     )
     return redirect(_safe_next(request, reverse("shop:cart")))
 

@@ -136,3 +136,59 @@ def test_pgbouncer_and_psycopgs_pool_together_are_refused():
 
     assert result.returncode == 1
     assert "DATABASE_POOL and DATABASE_PGBOUNCER" in result.stderr
+
+
+def test_media_lives_on_the_file_system_unless_a_bucket_is_named():
+    local = load_settings({"DEBUG": "true"}, "STORAGES", "MEDIA_URL", "MEDIA_ROOT")
+    assert local["STORAGES"]["default"] == {
+        "BACKEND": "django.core.files.storage.FileSystemStorage"
+    }
+    assert (local["MEDIA_URL"], local["MEDIA_ROOT"]) == ("/media/", str(ROOT / "media"))
+
+    bucket = load_settings(
+        {
+            "DEBUG": "true",
+            "MEDIA_BUCKET": "shop-media",
+            "MEDIA_ENDPOINT_URL": "https://s3.example.net",
+            "MEDIA_REGION": "eu-central-1",
+        },
+        "STORAGES",
+        "CONTENT_SECURITY_POLICY",
+    )
+    default = bucket["STORAGES"]["default"]
+    assert default["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert default["OPTIONS"] == {
+        "bucket_name": "shop-media",
+        "region_name": "eu-central-1",
+        "endpoint_url": "https://s3.example.net",
+        "custom_domain": None,
+        "querystring_auth": False,
+        "file_overwrite": False,
+        "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+    }
+    # Pages may show images from the provider, path-style or virtual-hosted.
+    img_src = bucket["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"]
+    assert img_src[-2:] == ["https://s3.example.net", "https://shop-media.s3.example.net"]
+
+    cdn = load_settings(
+        {"DEBUG": "true", "MEDIA_BUCKET": "shop-media", "MEDIA_DOMAIN": "media.example.com"},
+        "STORAGES",
+        "CONTENT_SECURITY_POLICY",
+    )
+    assert cdn["STORAGES"]["default"]["OPTIONS"]["custom_domain"] == "media.example.com"
+    assert cdn["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"][-1] == (
+        "https://media.example.com"
+    )
+
+
+def test_image_urls_from_the_bucket_are_plain_and_permanent():
+    # The storage builds URLs itself (no request to the provider): no signature that
+    # would expire inside a cached page.
+    from storages.backends.s3 import S3Storage
+
+    storage = S3Storage(
+        bucket_name="shop-media", custom_domain="media.example.com", querystring_auth=False
+    )
+    assert storage.url("products/2026/12/mug.jpg") == (
+        "https://media.example.com/products/2026/12/mug.jpg"
+    )

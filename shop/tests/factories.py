@@ -1,10 +1,11 @@
 from decimal import Decimal
 
 import factory
+from django.utils.text import slugify
 from factory.django import DjangoModelFactory
 
 from core.tests.helpers import grant
-from shop.models import Inventory, Product, User
+from shop.models import Category, Inventory, Product, User
 
 
 class UserFactory(DjangoModelFactory):
@@ -52,3 +53,40 @@ class ProductFactory(DjangoModelFactory):
             units = 10 if extracted is None else extracted
             # Test setup writes the row directly: it is the starting state, not a movement.
             Inventory.objects.create(product=obj, available=units, received=units)
+
+
+def make_category(name: str, parent: Category | None = None, **fields) -> Category:
+    """A category at the top of the tree, or under `parent` (treebeard places nodes
+    itself: add_root / add_child, not a plain save)."""
+    fields.setdefault("slug", slugify(name))
+    if parent is None:
+        return Category.objects.add_root({"name": name, **fields})
+    # Siblings sort by name, so adding one may move others' paths: use the parent's now.
+    parent.refresh_from_db()
+    return Category.objects.add_child(parent, {"name": name, **fields})
+
+
+def make_tee(*, actor, stock: dict[str, int] | None = None) -> Product:
+    """A parent "Cotton tee" in Size x Colour with three variants: TEE-M-BLU (24.00, 5
+    left), TEE-L-BLU (26.00, 0) and TEE-M-RED (22.00, 2); `stock` overrides by SKU."""
+    from shop.variants import create_parent_product, create_variant
+
+    stock = {"TEE-M-BLU": 5, "TEE-L-BLU": 0, "TEE-M-RED": 2, **(stock or {})}
+    parent = create_parent_product(
+        sku="TEE", name="Cotton tee", option_names=["Size", "Colour"], actor=actor
+    )
+    for sku, size, colour, price in [
+        ("TEE-M-BLU", "M", "Blue", "24.00"),
+        ("TEE-L-BLU", "L", "Blue", "26.00"),
+        ("TEE-M-RED", "M", "Red", "22.00"),
+    ]:
+        create_variant(
+            parent=parent,
+            sku=sku,
+            options={"Size": size, "Colour": colour},
+            price=Decimal(price),
+            initial_stock=stock[sku],
+            actor=actor,
+        )
+    parent.refresh_from_db()
+    return parent

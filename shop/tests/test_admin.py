@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from shop.models import Inventory, Product, User
+from shop.tests.admin_forms import product_form
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -116,21 +117,7 @@ def test_anonymous_is_redirected_to_the_admin_login(client):
 
 
 def add_product(client, **overrides):
-    data = {
-        "sku": "LMP-1",
-        "name": "Desk lamp",
-        "description": "Warm light",
-        "price": "149.99",
-        "is_active": "on",
-        "initial_stock": "12",
-        # The read-only inventory inline still posts its (empty) management form.
-        "inventory-TOTAL_FORMS": "0",
-        "inventory-INITIAL_FORMS": "0",
-        "inventory-MIN_NUM_FORMS": "0",
-        "inventory-MAX_NUM_FORMS": "1",
-        "_save": "Save",
-    }
-    data.update(overrides)
+    data = product_form(**overrides)
     return client.post(reverse("admin:shop_product_add"), data)
 
 
@@ -198,18 +185,7 @@ def test_editing_a_product_goes_through_update_product(staff_client, superuser):
 
     response = staff_client.post(
         reverse("admin:shop_product_change", args=[product.pk]),
-        {
-            "name": "Camp mug",
-            "description": "",
-            "price": "12.50",
-            "is_active": "on",
-            "inventory-TOTAL_FORMS": "1",
-            "inventory-INITIAL_FORMS": "1",
-            "inventory-MIN_NUM_FORMS": "0",
-            "inventory-MAX_NUM_FORMS": "1",
-            "inventory-0-product": str(product.pk),
-            "_save": "Save",
-        },
+        product_form(product, name="Camp mug", description="", price="12.50"),
     )
 
     assert response.status_code == 302

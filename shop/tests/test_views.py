@@ -84,8 +84,9 @@ def test_catalog_query_count_does_not_grow_with_products(
     cart.set_quantity(product_id=ProductFactory().pk, quantity=1, user=customer)
     client.force_login(customer)
 
-    # session, user, count, page of products, cart badge
-    with django_assert_max_num_queries(5):
+    # session, user, count, page of products, their images, their variants, top
+    # categories, cart badge
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("shop:catalog"))
 
     assert response.status_code == 200
