@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -90,6 +91,11 @@ class User(AbstractUser):
 
 
 class Product(models.Model):
+    """A product for sale. Catalog search (shop.search) reads `search_vector`, which
+    PostgreSQL keeps in step with name, SKU and description by a trigger; it and the GIN
+    indexes of the search live in migration 0004 only (SQLite, for `make run`, has neither).
+    """
+
     sku = models.CharField("SKU", max_length=64, unique=True)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
@@ -101,11 +107,18 @@ class Product(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_gte_0"),
+        ]
+        # The catalog's sort orders and price range (shop.filters); ties broken by id.
+        indexes = [
+            models.Index(fields=["name", "id"], name="shop_product_name_id"),
+            models.Index(fields=["price", "id"], name="shop_product_price_id"),
+            models.Index(fields=["-created_at", "-id"], name="shop_product_newest"),
         ]
 
     def __str__(self):

@@ -1,19 +1,16 @@
 """Read queries over the catalog and stock that views, the API and the dashboard share."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from shop.models import Inventory, Product
 
 
-def products_for_sale(*, search: str = "") -> QuerySet[Product]:
-    """Active products that have a stock record, with it, by name; `search` matches
-    part of the name or the SKU, ignoring case."""
+def products_for_sale() -> QuerySet[Product]:
+    """Active products that have a stock record, with it, by name. The catalog page and
+    `GET products` search, filter and sort them with shop.filters."""
     products = Product.objects.filter(is_active=True, inventory__isnull=False).select_related(
         "inventory"
     )
-    search = search.strip()
-    if search:
-        products = products.filter(Q(name__icontains=search) | Q(sku__icontains=search))
     return products.order_by("name", "id")
 
 

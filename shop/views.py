@@ -17,14 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.exceptions import ShopError
 from shop import cart, selectors, services
-from shop.forms import (
-    AddToCartForm,
-    CartLineForm,
-    LoginForm,
-    RegisterForm,
-    RemoveLineForm,
-    SearchForm,
-)
+from shop.filters import CatalogFilter
+from shop.forms import AddToCartForm, CartLineForm, LoginForm, RegisterForm, RemoveLineForm
 
 PAGE_SIZE = 12
 LOW_STOCK = 5
@@ -57,13 +51,16 @@ def _safe_next(request, default: str) -> str:
 
 @require_GET
 def catalog(request):
-    form = SearchForm(request.GET)
-    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    products = selectors.products_for_sale(search=query)
-    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The same search and filters as `GET products`; a value the form refuses is left out
+    # and shown as the field's error.
+    filters = CatalogFilter(request.GET, queryset=selectors.products_for_sale())
+    filters.is_valid()
+    query = filters.form.cleaned_data.get("q") or ""
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for product in page:
         product.stock_class, product.stock_label = stock_state(product.inventory.available)
-    return render(request, "shop/catalog.html", {"page": page, "form": form, "query": query})
+    context = {"page": page, "filters": filters, "query": query}
+    return render(request, "shop/catalog.html", context)
 
 
 def _render_product(request, product, form, status=200):
