@@ -10,7 +10,8 @@ from core.tests.helpers import api
 from shop import selectors
 from shop.models import Product
 from shop.search import search_products
-from shop.tests.factories import ProductFactory
+from shop.services import update_product
+from shop.tests.factories import ProductFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,9 +49,14 @@ def test_the_vector_follows_name_sku_and_description(catalog):
     assert str(kettle.search_vector) == (
         "'-1':4A 'boil':5B 'ket':3A 'kettl':2A 'steel':1A 'water':6B"
     )
-    # Price and stock updates skip the trigger; a renamed product is found by its new name.
-    Product.objects.filter(pk=kettle.pk).update(name="Copper kettle")
+    # Renamed by staff (a save() that writes every column, the old vector included) or by
+    # an UPDATE of the name alone, the product is found by its new name only.
+    update_product(product=kettle, actor=StaffFactory(), name="Copper kettle")
     assert found("copper") == ["Copper kettle"]
+    assert found("steel") == []
+    Product.objects.filter(pk=kettle.pk).update(name="Iron kettle")
+    assert found("iron") == ["Iron kettle"]
+    assert found("copper") == []
 
 
 def test_a_plural_finds_the_singular_in_names_and_descriptions(catalog):
