@@ -138,7 +138,8 @@ class ProductFilter(django_filters.FilterSet):
 
     @property
     def narrows(self) -> bool:
-        """Whether a valid filter other than the search leaves products out."""
+        """Whether a price bound or "in stock only" is in force (the page offers to clear
+        them and says when they leave nothing)."""
         cleaned = getattr(self.form, "cleaned_data", {})
         prices = (cleaned.get("min_price"), cleaned.get("max_price"))
         return any(price is not None for price in prices) or bool(cleaned.get("in_stock"))
