@@ -50,6 +50,12 @@ bench: venv
 bench-quick: venv
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m bench.run --quick
 
+.PHONY: bench-catalog
+# Catalog search and filters at 100,000 products: p50/p95 of the page and the API
+# (a kept database, shop_search_bench; see bench/README.md "Catalog").
+bench-catalog: venv
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m bench.catalog
+
 .PHONY: faults
 # Fault matrix: the stack under load, one fault at a time (about 5 minutes; bench/faults.py).
 faults: venv

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.sitemaps",
+    "django.contrib.postgres",  # catalog search's lookups (shop.search); inert on SQLite
+    "django_filters",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",

@@ -8,10 +8,6 @@ from shop.cart import MAX_QUANTITY
 from shop.models import Product, User
 
 
-class SearchForm(forms.Form):
-    q = forms.CharField(label=_("Search products"), max_length=100, required=False)
-
-
 class AddToCartForm(forms.Form):
     """Add units of one product; the quantity is bounded by the stock available now."""
 

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -139,6 +140,10 @@ class Product(models.Model):
 
     A parent's `price` is its lowest active variant's (kept by shop.variants), so lists
     show and sort it as the "from" price.
+
+    Catalog search (shop.search) reads `search_vector`, which PostgreSQL keeps in step
+    with name, SKU and description by a trigger; it and the GIN indexes of the search
+    live in a migration only (SQLite, for `make run`, has neither).
     """
 
     class Structure(models.TextChoices):
@@ -192,6 +197,7 @@ class Product(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ProductQuerySet.as_manager()
 
@@ -205,6 +211,12 @@ class Product(models.Model):
                 | (~models.Q(structure="child") & models.Q(parent__isnull=True)),
                 name="product_parent_iff_child",
             ),
+        ]
+        # The catalog's sort orders and price range (shop.filters); ties broken by id.
+        indexes = [
+            models.Index(fields=["name", "id"], name="shop_product_name_id"),
+            models.Index(fields=["price", "id"], name="shop_product_price_id"),
+            models.Index(fields=["-created_at", "-id"], name="shop_product_newest"),
         ]
 
     def __str__(self):

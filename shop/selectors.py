@@ -5,11 +5,11 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from shop.models import Category, Inventory, Product
 
 
-def products_for_sale(*, search: str = "", category: Category | None = None) -> QuerySet[Product]:
+def products_for_sale(*, category: Category | None = None) -> QuerySet[Product]:
     """Active standalone products that have a stock record, with it, and active parent
-    products with their active variants (and theirs), by name; `search` matches part of
-    the name or the SKU, ignoring case; `category` keeps the products in it or in any
-    category below it."""
+    products with their active variants (and theirs), by name; `category` keeps the
+    products in it or in any category below it. The catalog page and `GET products`
+    search, filter and sort them with shop.filters."""
     products = (
         Product.objects.filter(is_active=True)
         .filter(Q(inventory__isnull=False) | Q(structure=Product.Structure.PARENT))
@@ -17,9 +17,6 @@ def products_for_sale(*, search: str = "", category: Category | None = None) -> 
         .select_related("inventory", "merchant")
         .prefetch_related("images", _active_variants())
     )
-    search = search.strip()
-    if search:
-        products = products.filter(Q(name__icontains=search) | Q(sku__icontains=search))
     if category is not None:
         products = products.filter(in_subtree(category))
     return products.order_by("name", "id")

@@ -21,13 +21,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.exceptions import ShopError
 from shop import cart, selectors, services
+from shop.filters import CatalogFilter
 from shop.forms import (
     AddToCartForm,
     CartLineForm,
     LoginForm,
     RegisterForm,
     RemoveLineForm,
-    SearchForm,
     VariantAddToCartForm,
 )
 
@@ -77,15 +77,17 @@ def _render_catalog(request, *, category_slug: str):
         category = selectors.category_by_slug(slug=category_slug)
         if category is None:
             raise Http404("No such category.")
-    form = SearchForm(request.GET)
-    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    products = selectors.products_for_sale(search=query, category=category)
-    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The same search and filters as `GET products`; a value the form refuses is left out
+    # and shown as the field's error.
+    filters = CatalogFilter(request.GET, queryset=selectors.products_for_sale(category=category))
+    filters.is_valid()
+    query = filters.form.cleaned_data.get("q") or ""
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for product in page:
         product.stock_class, product.stock_label = stock_state(product.units_available())
     context = {
         "page": page,
-        "form": form,
+        "filters": filters,
         "query": query,
         "category": category,
         "ancestors": selectors.category_ancestors(category) if category else [],
