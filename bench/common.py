@@ -119,6 +119,23 @@ def _process_ticks() -> dict[int, tuple[int, str, int]]:
     return out
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) used so far by `root` and every process under it that
+    is still running (gunicorn's master and its workers)."""
+    import os
+
+    procs = _process_ticks()
+    ours, changed = {root}, True
+    while changed:
+        changed = False
+        for pid, (ppid, _comm, _t) in procs.items():
+            if ppid in ours and pid not in ours:
+                ours.add(pid)
+                changed = True
+    ticks = sum(procs[pid][2] for pid in ours if pid in procs)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def foreign_ticks(before: dict, after: dict, root: int, foreign_pids=frozenset()) -> int:
     """CPU ticks used between two snapshots by processes outside `root`'s tree that are
     not PostgreSQL (other people's work on a shared machine)."""

@@ -28,16 +28,28 @@ from bench.common import Sampler, Scenario
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shop"
-ARMS = ("raw", "service", "service_stripe", "service_procs", "http")
+ARMS = (
+    "raw",
+    "service",
+    "service_stripe",
+    "service_procs",
+    "service_stripe_procs",
+    "http_raw",
+    "http",
+)
 # Arms measured only at some concurrency levels (the others are extra views of one arm).
-LIMITED = {"service_stripe": "stripe_concurrency", "service_procs": "procs_concurrency"}
+LIMITED = {
+    "service_stripe": "stripe_concurrency",
+    "service_procs": "procs_concurrency",
+    "service_stripe_procs": "procs_concurrency",
+}
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="short cells (development, < 2 min)")
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    p.add_argument("--arms", default="raw,service,service_stripe,service_procs,http")
+    p.add_argument("--arms", default=",".join(ARMS))
     p.add_argument("--scenarios", default="hot,spread")
     p.add_argument("--concurrency", default="1,8,32")
     p.add_argument("--duration", type=float, help="seconds measured per cell (30; quick 2.5)")
@@ -150,10 +162,10 @@ class Bench:
             else db.pg_test_fsync(self.server_info["data_directory"])
         )
 
-    def start_http(self, spec: str):
+    def start_http(self, spec: str, app: str = "http"):
         from bench import http_arm
 
-        server = http_arm.Server(http_arm.GunicornConfig.parse(spec), self.env)
+        server = http_arm.Server(http_arm.GunicornConfig.parse(spec), self.env, app)
         self.servers.append(server)
         return server
 
@@ -177,7 +189,7 @@ class Bench:
         self, arm: str, scenario: Scenario, concurrency: int, fn, *, use_django: bool, **extra
     ) -> dict | None:
         a = self.args
-        label = f"{arm:<15} {scenario.name:<7} c={concurrency:<3}"
+        label = f"{arm:<21} {scenario.name:<7} c={concurrency:<3}"
         print(f"  {label} ...", end="", flush=True)
         with psycopg.connect(self.conninfo, autocommit=True) as check_conn:
             before = invariants.order_count(check_conn)
@@ -239,12 +251,16 @@ class Bench:
                 stripe=arm == "service_stripe",
             )
             return self.measure(arm, scenario, c, fn, use_django=True)
-        if arm == "service_procs":
+        if arm in ("service_procs", "service_stripe_procs"):
             fn = partial(
-                service_arm.run_processes, scenario=scenario, concurrency=c, users=self.users
+                service_arm.run_processes,
+                scenario=scenario,
+                concurrency=c,
+                users=self.users,
+                stripe=arm == "service_stripe_procs",
             )
             return self.measure(arm, scenario, c, fn, use_django=True)
-        server = http_server or self.http
+        server = http_server or (self.http_raw if arm == "http_raw" else self.http)
         fn = partial(
             http_arm.run, server=server, scenario=scenario, tokens=self.tokens, concurrency=c, **kw
         )
@@ -360,6 +376,9 @@ class Bench:
             )
             self.auth_checked = True
             self.warm_up(self.http)
+        self.http_raw = self.start_http(a.gunicorn, "http_raw") if "http_raw" in a.arms else None
+        if self.http_raw is not None:
+            self.warm_up(self.http_raw)
         scenarios = {"hot": self.hot, "spread": self.spread}
         for name in a.scenarios:
             for c in a.concurrency:
@@ -414,6 +433,11 @@ class Bench:
                 "after commit + start_payment",
                 "service_procs": "place_order() in processes of one thread (no GIL shared), "
                 "after-commit Stripe step disabled",
+                "service_stripe_procs": "place_order() in processes of one thread, PaymentIntent "
+                "at the simulator after commit + start_payment",
+                "http_raw": "gunicorn (same configuration) + a bare WSGI callable: PyJWT, the raw "
+                "arm's SQL, PaymentIntent over a bare urllib3 pool, payment step in raw SQL, "
+                "the same JSON",
                 "http": "gunicorn + JWT + DRF + place_order() + PaymentIntent at the simulator "
                 "after commit + start_payment + order serialization",
             },

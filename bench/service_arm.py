@@ -137,10 +137,13 @@ def run_processes(
     duration: float,
     warmup: float,
     users: list,
+    stripe: bool = False,
     seed: int = 0,
 ) -> dict:
     """The service arm in `concurrency` processes (spawned: each sets Django up from the
-    environment, as the benchmark runner left it), the Stripe step disabled."""
+    environment, as the benchmark runner left it), the Stripe step disabled unless
+    `stripe` (`service_stripe_procs`: the PaymentIntent at the simulator, then
+    start_payment, as gunicorn's workers run it)."""
     ctx = multiprocessing.get_context("spawn")
     ready, go = ctx.Barrier(concurrency + 1), ctx.Event()
     window = ctx.Array("d", 2)
@@ -148,7 +151,14 @@ def run_processes(
     procs = [
         ctx.Process(
             target=_process_client,
-            args=(index, scenario, users[index % len(users)].pk, seed, ready, go, window, results),
+            args=(
+                index,
+                scenario,
+                users[index % len(users)].pk,
+                seed,
+                stripe,
+                (ready, go, window, results),
+            ),
         )
         for index in range(concurrency)
     ]
@@ -167,10 +177,11 @@ def run_processes(
                 proc.terminate()
     elapsed = now() - start
     cpu = sum(cpu for _, cpu in collected)
-    return _result([rec for rec, _ in collected], duration, cpu=cpu, elapsed=elapsed, stripe=False)
+    return _result([rec for rec, _ in collected], duration, cpu=cpu, elapsed=elapsed, stripe=stripe)
 
 
-def _process_client(index, scenario, user_id, seed, ready, go, window, results) -> None:
+def _process_client(index, scenario, user_id, seed, stripe, sync) -> None:
+    ready, go, window, results = sync
     import django
 
     django.setup()
@@ -182,7 +193,7 @@ def _process_client(index, scenario, user_id, seed, ready, go, window, results) 
     rec = Recorder(window[0], window[1])
     cpu0 = process_cpu_seconds()
     try:
-        with _stripe_step(False):
+        with _stripe_step(stripe):
             _checkout_loop(
                 scenario=scenario,
                 user=user,
