@@ -12,8 +12,8 @@ component, the median over the N checkouts in ms and its share of the median req
 
 It also counts, per checkout, the SQL queries (Django's execute_wrapper; the connection
 health check's `SELECT 1` bypasses it and is counted separately) and the Redis round
-trips (commands sent by redis-py), so a cut can be judged by counting as well as by
-time. Nothing here is a benchmark of throughput; see bench/README.md.
+trips (what redis-py sends at once: a pipeline is one), so a cut can be judged by
+counting as well as by time. Nothing here is a benchmark of throughput; see bench/README.md.
 """
 
 import argparse
@@ -245,7 +245,7 @@ def profile(args) -> dict:
         "components": table,
         "queries_per_checkout": statistics.median(r["queries"] for r in rows),
         "health_checks_per_checkout": statistics.median(r["pings"] for r in rows),
-        "redis_commands_per_checkout": statistics.median(r["redis"] for r in rows),
+        "redis_round_trips_per_checkout": statistics.median(r["redis"] for r in rows),
     }
 
 
@@ -265,7 +265,7 @@ def render(result: dict) -> str:
         "",
         f"SQL queries per checkout: {result['queries_per_checkout']:g}"
         f" (+ {result['health_checks_per_checkout']:g} connection health check)",
-        f"Redis commands per checkout: {result['redis_commands_per_checkout']:g}",
+        f"Redis round trips per checkout: {result['redis_round_trips_per_checkout']:g}",
         f"answers: {result['statuses']}",
     ]
     return "\n".join(lines)

@@ -10,8 +10,9 @@
   else gets 403 `permission_denied` (401 without credentials). The test
   `config/tests/test_staff_permissions.py` walks every API route and refuses a write
   that does not declare one.
-- Throttles backed by the cache: `AuthThrottle` (per client IP) and `CheckoutThrottle`
-  (per user), both answering 429 with `Retry-After`.
+- Throttles backed by the cache, one fixed-window counter each, failing open:
+  `AuthThrottle` (per client IP) and `CheckoutThrottle` (per user), both answering 429
+  with `Retry-After`.
 - `error_responses(...)`: the OpenAPI error responses of an operation, documenting the
   bodies that `config.api.exception_handler` (the one place errors become HTTP) writes:
 
@@ -170,10 +171,21 @@ class BuiltOnceFieldsMixin:
 
 
 class _CacheRateThrottle(SimpleRateThrottle):
-    """Reads its rate from the settings on each request, so tests and operators can change it.
+    """A fixed-window counter in the cache: the first request opens a window of the
+    rate's duration, each request counts one, and past the rate's number the rest of the
+    window answers 429 with the seconds it has left as `Retry-After`.
 
-    (DRF's own throttles freeze `DEFAULT_THROTTLE_RATES` when the class is imported.)
+    One cache operation per request (`count_hit` of config.cache: a single Redis round
+    trip) where DRF's sliding log reads and rewrites a list of timestamps (two round
+    trips and a pickle of up to `rate` floats). The cost: right across a window's end a
+    client can get up to twice the rate in one duration. While Redis is unavailable
+    every request is let through (fail open). Reads its rate from the settings on each
+    request, so tests and operators can change it (DRF's own throttles freeze
+    `DEFAULT_THROTTLE_RATES` when the class is imported).
     """
+
+    # Not DRF's "throttle_...": those keys hold DRF's timestamp lists.
+    cache_format = "throttle-window_%(scope)s_%(ident)s"
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
@@ -183,7 +195,27 @@ class _CacheRateThrottle(SimpleRateThrottle):
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        hits, self.seconds_left = _count_hit(self.cache, key, self.duration)
+        return hits <= self.num_requests
+
+    def wait(self):
+        return self.seconds_left
+
+
+def _count_hit(cache, key: str, seconds: int) -> tuple[int, int]:
+    """(hits in `key`'s window, seconds left in it), counting this one."""
+    if hasattr(cache, "count_hit"):  # config.cache's Redis cache: one round trip
+        return cache.count_hit(key, seconds)
+    # Any other Django cache (development, tests): the same window in two operations.
+    cache.add(key, 0, seconds)
+    try:
+        return cache.incr(key), seconds
+    except ValueError:  # the window ended between the two: count afresh
+        cache.set(key, 1, seconds)
+        return 1, seconds
 
 
 class AuthThrottle(_CacheRateThrottle):

@@ -35,5 +35,5 @@ def test_profile_prints_the_component_table(tmp_path):
     assert all(c["ms"] >= 0 for c in result["components"])
     # the HTTP checkout's statements, as bench/tests/test_smoke.py's HTTP arm counts them
     assert result["queries_per_checkout"] == 12
-    assert result["redis_commands_per_checkout"] == 2
+    assert result["redis_round_trips_per_checkout"] == 1  # the throttle
     assert "request (median of totals)" in done.stdout
