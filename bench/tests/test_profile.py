@@ -34,6 +34,6 @@ def test_profile_prints_the_component_table(tmp_path):
     } <= components
     assert all(c["ms"] >= 0 for c in result["components"])
     # the HTTP checkout's statements, as bench/tests/test_smoke.py's HTTP arm counts them
-    assert result["queries_per_checkout"] == 12
+    assert result["queries_per_checkout"] == 11
     assert result["redis_round_trips_per_checkout"] == 1  # the throttle
     assert "request (median of totals)" in done.stdout
