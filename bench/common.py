@@ -20,19 +20,24 @@ class Scenario:
 
     name: str
     product_ids: tuple[int, ...]
+    # With `lines`, every cart has exactly that many distinct products, one unit each
+    # (bench.growth's carts of 1, 10 and 50 lines).
+    lines: int = 0
 
     def cart(self, rng: random.Random) -> list[tuple[int, int]]:
+        if self.lines:
+            return [(pid, 1) for pid in rng.sample(self.product_ids, self.lines)]
         if self.name == "spread":
             picked = rng.sample(self.product_ids, rng.randint(1, 5))
             return [(pid, rng.randint(1, 3)) for pid in picked]
         return [(self.product_ids[0], 1)]
 
     def to_json(self) -> dict:
-        return {"name": self.name, "product_ids": list(self.product_ids)}
+        return {"name": self.name, "product_ids": list(self.product_ids), "lines": self.lines}
 
     @classmethod
     def from_json(cls, data: dict) -> "Scenario":
-        return cls(data["name"], tuple(data["product_ids"]))
+        return cls(data["name"], tuple(data["product_ids"]), data.get("lines", 0))
 
 
 def percentile(sorted_values: list[float], p: float) -> float | None:

@@ -223,8 +223,12 @@ def run(
     mode: str = "closed",
     rate: float | None = None,
     seed: int = 0,
+    get_paths: list[list[str]] | None = None,
 ) -> dict:
+    """Drive `server` with the load generator: checkouts of `scenario`'s carts, or with
+    `get_paths` (one list per token) GETs of those paths."""
     spec = {
+        "get_paths": get_paths,
         "url": server.url,
         "tokens": tokens,
         "scenario": scenario.to_json(),
@@ -256,10 +260,10 @@ def run(
     requests = after["checkout_requests"] - before["checkout_requests"]
     queries = after["checkout_queries"] - before["checkout_queries"]
     result["queries_per_checkout"] = round(queries / requests, 2) if requests else None
-    # gunicorn's master and workers, per checkout request (the whole run, warm-up too)
-    result["server_cpu_ms_per_checkout"] = (
-        round(1000 * server_cpu / requests, 2) if requests else None
-    )
+    # gunicorn's master and workers, per checkout request (the whole run, warm-up too;
+    # for GETs, per successful GET)
+    served = requests if not get_paths else result["placed_total"]
+    result["server_cpu_ms_per_checkout"] = round(1000 * server_cpu / served, 2) if served else None
     result["server"] = server.config.label
     result["includes"] = INCLUDES[server.app]
     return result
