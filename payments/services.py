@@ -125,7 +125,7 @@ def _store_payment_intent(*, order_id, intent: dict, placed: Order | None = None
             .get()
         )
         if status == Order.Status.CREATED:
-            payment = _payment_for(placed, intent)
+            payment = Payment(**_payment_values(placed, intent))
             if _insert_unless_present(payment, unique="stripe_payment_intent_id"):
                 order_services.start_payment(order=placed, locked=True)
                 return payment
@@ -134,13 +134,14 @@ def _store_payment_intent(*, order_id, intent: dict, placed: Order | None = None
     # order's row lock, so a plain look-up then insert cannot race.
     payment = Payment.objects.filter(
         stripe_payment_intent_id=intent["id"]
-    ).first() or Payment.objects.create(**_payment_for(order, intent, as_kwargs=True))
+    ).first() or Payment.objects.create(**_payment_values(order, intent))
     _await_payment(order)
     return payment
 
 
-def _payment_for(order: Order, intent: dict, *, as_kwargs: bool = False):
-    values = {
+def _payment_values(order: Order, intent: dict) -> dict:
+    """The new Payment of `order` for the PaymentIntent Stripe just created."""
+    return {
         "order": order,
         "stripe_payment_intent_id": intent["id"],
         "client_secret": intent.get("client_secret") or "",
@@ -148,7 +149,6 @@ def _payment_for(order: Order, intent: dict, *, as_kwargs: bool = False):
         "currency": order.currency,
         "status": intent["status"],
     }
-    return values if as_kwargs else Payment(**values)
 
 
 def _insert_unless_present(obj, *, unique: str) -> bool:
