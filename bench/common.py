@@ -20,19 +20,24 @@ class Scenario:
 
     name: str
     product_ids: tuple[int, ...]
+    # With `lines`, every cart has exactly that many distinct products, one unit each
+    # (bench.growth's carts of 1, 10 and 50 lines).
+    lines: int = 0
 
     def cart(self, rng: random.Random) -> list[tuple[int, int]]:
+        if self.lines:
+            return [(pid, 1) for pid in rng.sample(self.product_ids, self.lines)]
         if self.name == "spread":
             picked = rng.sample(self.product_ids, rng.randint(1, 5))
             return [(pid, rng.randint(1, 3)) for pid in picked]
         return [(self.product_ids[0], 1)]
 
     def to_json(self) -> dict:
-        return {"name": self.name, "product_ids": list(self.product_ids)}
+        return {"name": self.name, "product_ids": list(self.product_ids), "lines": self.lines}
 
     @classmethod
     def from_json(cls, data: dict) -> "Scenario":
-        return cls(data["name"], tuple(data["product_ids"]))
+        return cls(data["name"], tuple(data["product_ids"]), data.get("lines", 0))
 
 
 class Exhausted(Exception):
@@ -124,6 +129,23 @@ def _process_ticks() -> dict[int, tuple[int, str, int]]:
         fields = raw[raw.rindex(")") + 2 :].split()
         out[int(entry)] = (int(fields[1]), comm, int(fields[11]) + int(fields[12]))
     return out
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) used so far by `root` and every process under it that
+    is still running (gunicorn's master and its workers)."""
+    import os
+
+    procs = _process_ticks()
+    ours, changed = {root}, True
+    while changed:
+        changed = False
+        for pid, (ppid, _comm, _t) in procs.items():
+            if ppid in ours and pid not in ours:
+                ours.add(pid)
+                changed = True
+    ticks = sum(procs[pid][2] for pid in ours if pid in procs)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def foreign_ticks(before: dict, after: dict, root: int, foreign_pids=frozenset()) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Scenario
+from bench.common import Scenario, tree_cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,11 +120,28 @@ class GunicornConfig:
         return f"{self.worker_class}:{size},{self.conn}"
 
 
-class Server:
-    """gunicorn serving bench.wsgi (config.wsgi with checkout query counting)."""
+APPS = {
+    # the shop: config.wsgi with checkout query counting
+    "http": "bench.wsgi:application",
+    # the floor without the framework: bench/wsgi_raw.py
+    "http_raw": "bench.wsgi_raw:application",
+}
 
-    def __init__(self, config: GunicornConfig, env: dict):
-        self.config = config
+
+INCLUDES = {
+    "http": "HTTP+JWT+DRF, place_order(), PaymentIntent at the simulator after commit, "
+    "start_payment, order serialization",
+    "http_raw": "HTTP + PyJWT + the raw arm's SQL + PaymentIntent (bare urllib3 pool) + "
+    "payment step in raw SQL + the same JSON, no framework",
+}
+
+
+class Server:
+    """gunicorn serving the shop (`app="http"`) or the raw WSGI floor (`"http_raw"`),
+    under the same gunicorn configuration."""
+
+    def __init__(self, config: GunicornConfig, env: dict, app: str = "http"):
+        self.config, self.app = config, app
         env = dict(env)
         if config.conn == "pool":
             env.update(DATABASE_POOL="true", DATABASE_POOL_MAX=str(max(2, config.threads)))
@@ -139,7 +156,7 @@ class Server:
             sys.executable,
             "-m",
             "gunicorn",
-            "bench.wsgi:application",
+            APPS[app],
             "-c",
             "python:bench.gunicorn_conf",
             "-b",
@@ -206,8 +223,12 @@ def run(
     mode: str = "closed",
     rate: float | None = None,
     seed: int = 0,
+    get_paths: list[list[str]] | None = None,
 ) -> dict:
+    """Drive `server` with the load generator: checkouts of `scenario`'s carts, or with
+    `get_paths` (one list per token) GETs of those paths."""
     spec = {
+        "get_paths": get_paths,
         "url": server.url,
         "tokens": tokens,
         "scenario": scenario.to_json(),
@@ -219,6 +240,7 @@ def run(
         "seed": seed,
     }
     before = server.stats()
+    cpu_before = tree_cpu_seconds(server.proc.pid)
     with tempfile.TemporaryDirectory(prefix="bench-loadgen-") as tmp:
         spec_path, out_path = Path(tmp, "spec.json"), Path(tmp, "out.json")
         spec_path.write_text(json.dumps(spec))
@@ -234,12 +256,14 @@ def run(
             raise RuntimeError(f"load generator failed:\n{proc.stderr[-3000:]}")
         result = json.loads(out_path.read_text())
     after = server.stats()
+    server_cpu = tree_cpu_seconds(server.proc.pid) - cpu_before
     requests = after["checkout_requests"] - before["checkout_requests"]
     queries = after["checkout_queries"] - before["checkout_queries"]
     result["queries_per_checkout"] = round(queries / requests, 2) if requests else None
+    # gunicorn's master and workers, per checkout request (the whole run, warm-up too;
+    # for GETs, per successful GET)
+    served = requests if not get_paths else result["placed_total"]
+    result["server_cpu_ms_per_checkout"] = round(1000 * server_cpu / served, 2) if served else None
     result["server"] = server.config.label
-    result["includes"] = (
-        "HTTP+JWT+DRF, place_order(), PaymentIntent at the simulator after commit, "
-        "start_payment, order serialization"
-    )
+    result["includes"] = INCLUDES[server.app]
     return result

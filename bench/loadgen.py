@@ -3,7 +3,9 @@
     python -m bench.loadgen SPEC.json OUT.json
 
 SPEC: {"url", "tokens": [...], "scenario": {...}, "concurrency", "duration", "warmup",
-"mode": "closed" | "open" | "once", "rate", "seed"}.
+"mode": "closed" | "open" | "once", "rate", "seed", "get_paths"}. With `get_paths` (one
+list of paths per token), the clients GET those paths in turn instead of checking out
+(bench.growth's order list and detail).
 
 - closed: `concurrency` clients, each sending its next checkout as soon as the last one
   answered (the same model as the raw and service arms, so the arms compare).
@@ -40,13 +42,17 @@ def _outcome(response: httpx.Response) -> str:
     return f"{kind}:{code}" if code else kind
 
 
-async def _one(client, token, lines, rec: Recorder, scheduled: float | None = None) -> str:
+async def _one(
+    client, token, lines, rec: Recorder, scheduled: float | None = None, path: str | None = None
+) -> str:
     started = now() if scheduled is None else scheduled
-    body = {"items": [{"product_id": pid, "quantity": q} for pid, q in lines]}
+    headers = {"Authorization": f"Bearer {token}"}
     try:
-        response = await client.post(
-            CHECKOUT, json=body, headers={"Authorization": f"Bearer {token}"}
-        )
+        if path is not None:
+            response = await client.get(path, headers=headers)
+        else:
+            body = {"items": [{"product_id": pid, "quantity": q} for pid, q in lines]}
+            response = await client.post(CHECKOUT, json=body, headers=headers)
         outcome = _outcome(response)
     except httpx.HTTPError as exc:
         outcome = f"transport:{type(exc).__name__}"
@@ -60,6 +66,7 @@ async def _main(spec: dict) -> dict:
     warmup = spec.get("warmup", 0.0)
     duration = spec["duration"]
     mode = spec.get("mode", "closed")
+    get = bool(spec.get("get_paths"))
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     timeout = httpx.Timeout(60.0)
     recorders: list[Recorder] = []
@@ -82,8 +89,13 @@ async def _main(spec: dict) -> dict:
                 rng = random.Random(spec.get("seed", 0) * 1000 + index)  # noqa: S311
                 rec = Recorder(window_start, window_end)
                 recorders.append(rec)
+                paths = (spec.get("get_paths") or [None])[index % len(tokens)] if get else None
+                sent = 0
                 while now() < window_end:
-                    await _one(client, tokens[index % len(tokens)], scenario.cart(rng), rec)
+                    path = paths[sent % len(paths)] if paths else None
+                    lines = None if path else scenario.cart(rng)
+                    await _one(client, tokens[index % len(tokens)], lines, rec, path=path)
+                    sent += 1
 
             await asyncio.gather(*(client_loop(i) for i in range(n)))
         else:  # open

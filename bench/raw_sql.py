@@ -8,6 +8,8 @@ audit rows (one INSERT), COMMIT. Statements are prepared by psycopg after a few 
 
 import random
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 import psycopg
@@ -35,6 +37,7 @@ INSERT INTO orders_order (id, status, currency, subtotal, total, idempotency_key
     tracking_number, created_at, updated_at, user_id)
 VALUES (%s, 'created', %s, %s, %s, NULL, '', now() + interval '900 seconds', false, false, '',
     '', '', now(), now(), %s)
+RETURNING created_at, expires_at
 """
 INSERT_ITEMS = """
 INSERT INTO orders_orderitem (order_id, product_id, sku, name, unit_price, quantity, line_total)
@@ -54,21 +57,43 @@ STATEMENTS_PER_CHECKOUT = 5  # plus COMMIT
 class OutOfStock(Exception):
     outcome = "insufficient_stock"
 
+    def __init__(self, product_id: int, requested: int, available: int):
+        super().__init__(product_id)
+        self.product_id, self.requested, self.available = product_id, requested, available
 
-def checkout(conn: psycopg.Connection, *, user_id: int, lines: list[tuple[int, int]]) -> uuid.UUID:
-    """One checkout in one transaction; raises OutOfStock (rolled back) or psycopg errors."""
+
+class UnknownProduct(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Placed:
+    """What a committed checkout wrote: enough to answer the order's JSON (bench.wsgi_raw)."""
+
+    order_id: uuid.UUID
+    currency: str
+    total: Decimal
+    created_at: datetime
+    expires_at: datetime
+    # (product_id, sku, name, unit_price, quantity, line_total), by product id
+    items: list[tuple]
+
+
+def checkout(conn: psycopg.Connection, *, user_id: int, lines: list[tuple[int, int]]) -> Placed:
+    """One checkout in one transaction; raises OutOfStock or UnknownProduct (rolled back)
+    or psycopg errors."""
     quantities = dict(lines)
     pids = sorted(quantities)
     order_id = uuid.uuid4()
     with conn.transaction():
         rows = conn.execute(LOCK, (pids,)).fetchall()
         if len(rows) != len(pids) or not all(r[8] for r in rows):
-            raise ValueError("unknown or inactive product")
+            raise UnknownProduct()
         before, after, prices = [], [], []
         for pid, available, reserved, received, _sku, _name, price, _cur, _act in rows:
             q = quantities[pid]
             if available < q:
-                raise OutOfStock(pid)
+                raise OutOfStock(pid, q, available)
             before.append(
                 Jsonb({"available": available, "reserved": reserved, "received": received})
             )
@@ -87,7 +112,9 @@ def checkout(conn: psycopg.Connection, *, user_id: int, lines: list[tuple[int, i
         totals = [price * q for price, q in zip(prices, qs, strict=True)]
         total = sum(totals, Decimal("0.00"))
         conn.execute(MOVE, (pids, qs))
-        conn.execute(INSERT_ORDER, (order_id, rows[0][7], total, total, user_id))
+        created_at, expires_at = conn.execute(
+            INSERT_ORDER, (order_id, rows[0][7], total, total, user_id)
+        ).fetchone()
         conn.execute(
             INSERT_ITEMS,
             (order_id, pids, [r[4] for r in rows], [r[5] for r in rows], prices, qs, totals),
@@ -104,7 +131,11 @@ def checkout(conn: psycopg.Connection, *, user_id: int, lines: list[tuple[int, i
                 [*after, Jsonb({"status": "created", "total": str(total), "currency": rows[0][7]})],
             ),
         )
-    return order_id
+    items = [
+        (pid, r[4], r[5], price, q, line)
+        for pid, r, price, q, line in zip(pids, rows, prices, qs, totals, strict=True)
+    ]
+    return Placed(order_id, rows[0][7], total, created_at, expires_at, items)
 
 
 def run(

@@ -28,9 +28,23 @@ from bench.common import Sampler, Scenario
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shop"
-ARMS = ("raw", "service", "service_stripe", "service_procs", "http", "wallet_raw", "wallet")
+ARMS = (
+    "raw",
+    "service",
+    "service_stripe",
+    "service_procs",
+    "service_stripe_procs",
+    "http_raw",
+    "http",
+    "wallet_raw",
+    "wallet",
+)
 # Arms measured only at some concurrency levels (the others are extra views of one arm).
-LIMITED = {"service_stripe": "stripe_concurrency", "service_procs": "procs_concurrency"}
+LIMITED = {
+    "service_stripe": "stripe_concurrency",
+    "service_procs": "procs_concurrency",
+    "service_stripe_procs": "procs_concurrency",
+}
 
 
 def parse_args(argv):
@@ -39,7 +53,10 @@ def parse_args(argv):
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
     # The wallet-payment arms (wallet_raw, wallet) run when named: each cell first seeds
     # its orders to pay, which would lengthen the full run by several minutes.
-    p.add_argument("--arms", default="raw,service,service_stripe,service_procs,http")
+    p.add_argument(
+        "--arms",
+        default="raw,service,service_stripe,service_procs,service_stripe_procs,http_raw,http",
+    )
     p.add_argument("--scenarios", default="hot,spread")
     p.add_argument("--concurrency", default="1,8,32")
     p.add_argument("--duration", type=float, help="seconds measured per cell (30; quick 2.5)")
@@ -152,10 +169,10 @@ class Bench:
             else db.pg_test_fsync(self.server_info["data_directory"])
         )
 
-    def start_http(self, spec: str):
+    def start_http(self, spec: str, app: str = "http"):
         from bench import http_arm
 
-        server = http_arm.Server(http_arm.GunicornConfig.parse(spec), self.env)
+        server = http_arm.Server(http_arm.GunicornConfig.parse(spec), self.env, app)
         self.servers.append(server)
         return server
 
@@ -190,7 +207,7 @@ class Bench:
         """One cell: `fn` measured under the samplers, then `check`ed (the orders or,
         for the wallet arms, the payments `count` saw appear)."""
         a = self.args
-        label = f"{arm:<15} {scenario.name:<7} c={concurrency:<3}"
+        label = f"{arm:<21} {scenario.name:<7} c={concurrency:<3}"
         print(f"  {label} ...", end="", flush=True)
         with psycopg.connect(self.conninfo, autocommit=True) as check_conn:
             before = count(check_conn)
@@ -257,12 +274,16 @@ class Bench:
                 stripe=arm == "service_stripe",
             )
             return self.measure(arm, scenario, c, fn, use_django=True)
-        if arm == "service_procs":
+        if arm in ("service_procs", "service_stripe_procs"):
             fn = partial(
-                service_arm.run_processes, scenario=scenario, concurrency=c, users=self.users
+                service_arm.run_processes,
+                scenario=scenario,
+                concurrency=c,
+                users=self.users,
+                stripe=arm == "service_stripe_procs",
             )
             return self.measure(arm, scenario, c, fn, use_django=True)
-        server = http_server or self.http
+        server = http_server or (self.http_raw if arm == "http_raw" else self.http)
         fn = partial(
             http_arm.run, server=server, scenario=scenario, tokens=self.tokens, concurrency=c, **kw
         )
@@ -414,6 +435,9 @@ class Bench:
             )
             self.auth_checked = True
             self.warm_up(self.http)
+        self.http_raw = self.start_http(a.gunicorn, "http_raw") if "http_raw" in a.arms else None
+        if self.http_raw is not None:
+            self.warm_up(self.http_raw)
         scenarios = {"hot": self.hot, "spread": self.spread}
         for name in a.scenarios:
             for c in a.concurrency:
@@ -468,6 +492,11 @@ class Bench:
                 "after commit + start_payment",
                 "service_procs": "place_order() in processes of one thread (no GIL shared), "
                 "after-commit Stripe step disabled",
+                "service_stripe_procs": "place_order() in processes of one thread, PaymentIntent "
+                "at the simulator after commit + start_payment",
+                "http_raw": "gunicorn (same configuration) + a bare WSGI callable: PyJWT, the raw "
+                "arm's SQL, PaymentIntent over a bare urllib3 pool, payment step in raw SQL, "
+                "the same JSON",
                 "http": "gunicorn + JWT + DRF + place_order() + PaymentIntent at the simulator "
                 "after commit + start_payment + order serialization",
                 "wallet_raw": "paying a seeded order from the wallet: pay_order's SQL "

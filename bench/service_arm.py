@@ -129,12 +129,14 @@ def run(
         result = run_threads(
             checkout_client, concurrency=concurrency, duration=duration, warmup=warmup
         )
-    result["includes"] = (
-        "place_order() incl. after-commit PaymentIntent at the simulator + start_payment"
-        if stripe
-        else "place_order() with the after-commit Stripe step disabled"
-    )
+    result["includes"] = _includes(stripe)
     return result
+
+
+def _includes(stripe: bool) -> str:
+    if stripe:
+        return "place_order() incl. after-commit PaymentIntent at the simulator + start_payment"
+    return "place_order() with the after-commit Stripe step disabled"
 
 
 def _checkout(*, user, lines) -> None:
@@ -180,10 +182,13 @@ def run_processes(
     duration: float,
     warmup: float,
     users: list,
+    stripe: bool = False,
     seed: int = 0,
 ) -> dict:
     """The service arm in `concurrency` processes (spawned: each sets Django up from the
-    environment, as the benchmark runner left it), the Stripe step disabled."""
+    environment, as the benchmark runner left it), the Stripe step disabled unless
+    `stripe` (`service_stripe_procs`: the PaymentIntent at the simulator, then
+    start_payment, as gunicorn's workers run it)."""
     ctx = multiprocessing.get_context("spawn")
     ready, go = ctx.Barrier(concurrency + 1), ctx.Event()
     window = ctx.Array("d", 2)
@@ -191,7 +196,14 @@ def run_processes(
     procs = [
         ctx.Process(
             target=_process_client,
-            args=(index, scenario, users[index % len(users)].pk, seed, ready, go, window, results),
+            args=(
+                index,
+                scenario,
+                users[index % len(users)].pk,
+                seed,
+                stripe,
+                (ready, go, window, results),
+            ),
         )
         for index in range(concurrency)
     ]
@@ -211,11 +223,12 @@ def run_processes(
     elapsed = now() - start
     cpu = sum(cpu for _, cpu in collected)
     result = _result([rec for rec, _ in collected], duration, cpu=cpu, elapsed=elapsed)
-    result["includes"] = "place_order() with the after-commit Stripe step disabled"
+    result["includes"] = _includes(stripe)
     return result
 
 
-def _process_client(index, scenario, user_id, seed, ready, go, window, results) -> None:
+def _process_client(index, scenario, user_id, seed, stripe, sync) -> None:
+    ready, go, window, results = sync
     import django
 
     django.setup()
@@ -227,7 +240,7 @@ def _process_client(index, scenario, user_id, seed, ready, go, window, results) 
     rec = Recorder(window[0], window[1])
     cpu0 = process_cpu_seconds()
     try:
-        with _stripe_step(False):
+        with _stripe_step(stripe):
             _checkout_loop(
                 scenario=scenario,
                 user=user,

@@ -1,7 +1,8 @@
 """Django's Redis cache, failing open (settings.CACHES when REDIS_URL is set).
 
-The shop uses its cache for throttle counters, the cached product list and the cache in
-front of database sessions (`cached_db`); PostgreSQL holds everything that matters. So
+The shop uses its cache for throttle counters (`count_hit`: one round trip per request),
+the cached product list and the cache in front of database sessions (`cached_db`);
+PostgreSQL holds everything that matters. So
 when Redis is down or hung, a cache operation answers as Django's DummyCache would (a
 miss; nothing stored) instead of raising: throttles let requests through, pages are
 rendered afresh, sessions are read from and written to the database.
@@ -35,6 +36,21 @@ class FailOpenRedisCacheClient(RedisCacheClient):
     def __init__(self, servers, **options):
         super().__init__(servers, **options)
         self._circuit = tuple(servers)
+        self._clients: dict[int, redis.Redis] = {}
+
+    def get_client(self, key=None, *, write=False):
+        # One redis-py client per server, kept (Django makes one per call; each is a
+        # wrapper around the same connection pool, and thread-safe).
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            client = self._clients[index] = self._client(
+                connection_pool=self._get_connection_pool(write)
+            )
+        return client
+
+    def count_hit(self, key, timeout):
+        return self._fail_open("count_hit", (0, 0), key, timeout)
 
     def add(self, key, value, timeout):
         return self._fail_open("add", True, key, value, timeout)
@@ -69,9 +85,22 @@ class FailOpenRedisCacheClient(RedisCacheClient):
     def clear(self):
         return self._fail_open("clear", False)
 
+    def _count_hit(self, key, timeout):
+        """Count a hit in `key`'s window of `timeout` seconds, opened by the first hit:
+        (hits so far, seconds until the window ends), in one round trip (MULTI/EXEC, so
+        the counter can never be left without its expiry)."""
+        pipe = self.get_client(key, write=True).pipeline(transaction=True)
+        pipe.set(key, 0, ex=timeout, nx=True)
+        pipe.incr(key)
+        pipe.ttl(key)
+        _, hits, ttl = pipe.execute()
+        return hits, max(ttl, 0)
+
     def _fail_open(self, operation: str, fallback, *args):
         if time.monotonic() >= _skip_until.get(self._circuit, 0.0):
             try:
+                if operation == "count_hit":
+                    return self._count_hit(*args)
                 return getattr(super(), operation)(*args)
             except _FAILURES as exc:
                 self._skip_for_a_while(exc)
@@ -95,6 +124,12 @@ class FailOpenRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = FailOpenRedisCacheClient
+
+    def count_hit(self, key, timeout, version=None):
+        """A fixed-window hit counter (core.api's throttles): (hits in the window,
+        seconds left in it); (0, 0) while Redis is unavailable (fail open)."""
+        key = self.make_and_validate_key(key, version=version)
+        return self._cache.count_hit(key, timeout)
 
 
 def reset() -> None:

@@ -115,6 +115,9 @@ def build_logging(*, level: str = "INFO", fmt: str = "json") -> dict:
             "django.server": {"level": "WARNING"},
             # django-axes logs each step of every login at INFO; keep its warnings.
             "axes": {"level": "WARNING"},
+            # The Stripe SDK logs every request and response at INFO: two lines per
+            # payment call that metrics and the request line already tell.
+            "stripe": {"level": "WARNING"},
         },
     }
 

@@ -17,6 +17,6 @@ def round_money(amount: Decimal) -> Decimal:
 
 
 def format_amount(amount: Decimal, currency: str) -> str:
-    """"1499.90 USD": an amount in an error or a staff message, the currency as people
+    """ "1499.90 USD": an amount in an error or a staff message, the currency as people
     write it. Pages format prices per locale with the `money` template filter instead."""
     return f"{round_money(amount)} {currency.upper()}"

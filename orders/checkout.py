@@ -191,6 +191,7 @@ def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
     for item in items:
         item.order = order
     OrderItem.objects.bulk_create(items)
+    _keep_items(order, items)
     emails.enqueue(order_id=order.pk, kind=emails.Kind.PLACED)
     created = Change(
         Action.ORDER_CREATED,
@@ -206,3 +207,11 @@ def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
         record_also=[created],
     )
     return order
+
+
+def _keep_items(order: Order, items: list[OrderItem]) -> None:
+    """Give `order.items.all()` the items just inserted, as prefetch_related would, so
+    the checkout's answer does not read back what it wrote."""
+    queryset = OrderItem.objects.filter(order=order)
+    queryset._result_cache, queryset._prefetch_done = items, True
+    order._prefetched_objects_cache = {"items": queryset}

@@ -60,7 +60,13 @@ class Order(FSMModelMixin, models.Model):
             ),
             models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_gte_0"),
         ]
-        indexes = [models.Index(fields=["status", "expires_at"], name="order_status_expiry_idx")]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="order_status_expiry_idx"),
+            # A customer's orders newest first (the API's list, the order pages): a page
+            # and its count read the index, however many orders the shop holds
+            # (bench.growth).
+            models.Index(fields=["user", "-created_at", "-id"], name="order_user_newest_idx"),
+        ]
 
     def __str__(self):
         return f"Order {self.short_id}"

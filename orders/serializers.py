@@ -4,7 +4,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api import StrictSerializer
+from core.api import BuiltOnceFieldsMixin, StrictSerializer
 from core.money import MONEY
 from orders.checkout import MAX_LINES, MAX_QUANTITY
 from orders.models import Order, OrderItem
@@ -53,7 +53,7 @@ class OrderFilterSerializer(serializers.Serializer):
 # --- output --------------------------------------------------------------------------------
 
 
-class OrderItemSerializer(serializers.ModelSerializer):
+class OrderItemSerializer(BuiltOnceFieldsMixin, serializers.ModelSerializer):
     unit_price = serializers.DecimalField(**MONEY)
     line_total = serializers.DecimalField(**MONEY)
 
@@ -72,7 +72,7 @@ class PaymentSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(BuiltOnceFieldsMixin, serializers.ModelSerializer):
     """The order object. Needs `request` in the context to decide who sees client_secret."""
 
     subtotal = serializers.DecimalField(**MONEY)

@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,7 +91,9 @@ def start_payment_after_checkout(*, order: Order) -> Order:
     is unreachable.
 
     The order was placed a moment ago, so it has no payment and ensure_payment's two
-    look-ups before the Stripe call are skipped; the locked step re-reads it anyway.
+    look-ups before the Stripe call are skipped, and `order`, the copy checkout
+    inserted, is what gets moved on (with its items, for the answer) unless something
+    else moved the order meanwhile (see _store_payment_intent).
     """
     if order.expires_at <= timezone.now():  # a replayed checkout whose hold ran out
         return order
@@ -100,26 +102,82 @@ def start_payment_after_checkout(*, order: Order) -> Order:
     except (PaymentUnavailable, gateway.StripeError) as exc:
         logger.warning("PaymentIntent for order %s not created: %s", order.pk, exc)
         return order
-    return _store_payment_intent(order_id=order.pk, intent=intent).order
+    return _store_payment_intent(order_id=order.pk, intent=intent, placed=order).order
 
 
 @transaction.atomic
-def _store_payment_intent(*, order_id, intent: dict) -> Payment:
+def _store_payment_intent(*, order_id, intent: dict, placed: Order | None = None) -> Payment:
+    """Record the order's PaymentIntent under the order's row lock and make the order
+    `payment_pending` if it is still `created`.
+
+    `placed` is the caller's copy of an order checkout inserted a moment ago. Then the
+    common case costs three statements besides the audit row: the lock reads only the
+    status, FOR NO KEY UPDATE (it excludes every other writer of the order, as they all
+    lock its row, but not inserts of rows referring to it); the payment is inserted
+    unless a webhook stored it first (one INSERT ... ON CONFLICT DO NOTHING, instead of a
+    look-up then an INSERT); `placed` itself moves on and only its status and updated_at
+    are written. If the order moved on meanwhile (a webhook, a cancel) or the payment
+    was there already, the general path below re-reads both.
+    """
+    if placed is not None:
+        status = (
+            Order.objects.select_for_update(no_key=True)
+            .filter(pk=order_id)
+            .values_list("status", flat=True)
+            .get()
+        )
+        if status == Order.Status.CREATED:
+            payment = Payment(**_payment_values(placed, intent))
+            if _insert_unless_present(payment, unique="stripe_payment_intent_id"):
+                order_services.start_payment(order=placed, locked=True)
+                return payment
     order = order_services.lock_order(order_id=order_id)
     # Every writer of an order's Payment (this, webhooks, reconciliation) holds the
     # order's row lock, so a plain look-up then insert cannot race.
     payment = Payment.objects.filter(
         stripe_payment_intent_id=intent["id"]
-    ).first() or Payment.objects.create(
-        order=order,
-        stripe_payment_intent_id=intent["id"],
-        client_secret=intent.get("client_secret") or "",
-        amount=order.total,
-        currency=order.currency,
-        status=intent["status"],
-    )
+    ).first() or Payment.objects.create(**_payment_values(order, intent))
     _await_payment(order)
     return payment
+
+
+def _payment_values(order: Order, intent: dict) -> dict:
+    """The new Payment of `order` for the PaymentIntent Stripe just created."""
+    return {
+        "order": order,
+        "stripe_payment_intent_id": intent["id"],
+        "client_secret": intent.get("client_secret") or "",
+        "amount": order.total,
+        "currency": order.currency,
+        "status": intent["status"],
+    }
+
+
+def _insert_unless_present(obj, *, unique: str) -> bool:
+    """INSERT `obj` unless a row with the same `unique` field value exists, in one
+    statement (ON CONFLICT DO NOTHING RETURNING: PostgreSQL, and SQLite 3.35+). True,
+    with obj's primary key set, when inserted. The ORM's bulk_create(ignore_conflicts)
+    cannot tell which happened. Values are adapted by the model's own fields."""
+    meta = obj._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    # Only the model's own table and column names go into the text; values are parameters.
+    columns = ", ".join(quote(f.column) for f in fields)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(fields))})"
+        f" ON CONFLICT ({quote(meta.get_field(unique).column)}) DO NOTHING"
+        f" RETURNING {quote(meta.pk.column)}"
+    )
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    obj.pk = row[0]
+    obj._state.adding, obj._state.db = False, connection.alias
+    return True
 
 
 def _await_payment(order: Order) -> None:

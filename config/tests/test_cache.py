@@ -5,6 +5,7 @@ Redis is never stopped here (other test runs share it): the cache points at a po
 refuses connections, or at a socket that accepts them and never answers.
 """
 
+import os
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+import redis
 from django.core.cache import cache
 from django.urls import reverse
 from prometheus_client import REGISTRY
@@ -26,6 +28,8 @@ pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery"  # shop.tests.factories.UserFactory's
+# A real Redis for the throttle's round trips: the benchmark's database.
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def fail_opens(operation: str) -> float:
@@ -172,3 +176,66 @@ def test_production_settings_fail_open_with_short_timeouts(silent_server):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "fallback fallback"
     assert silent_server.connections == 1
+
+
+# --- throttling: one round trip per request --------------------------------------------------
+
+
+@pytest.fixture
+def real_redis(settings):
+    """Production's cache settings on a real Redis (the benchmark's database)."""
+    port = int(BENCH_REDIS_URL.rsplit(":", 1)[1].split("/", 1)[0])
+    with redis_at(settings, port):
+        settings.CACHES["default"]["LOCATION"] = BENCH_REDIS_URL
+        yield
+    client = redis.Redis.from_url(BENCH_REDIS_URL)
+    for key in client.scan_iter("*throttle-window_*"):
+        client.delete(key)
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    sent = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(conn, command, check_health=True):
+        sent.append(command)
+        return send(conn, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    return sent
+
+
+def test_a_throttle_counts_in_one_round_trip_and_its_window_expires(real_redis, redis_round_trips):
+    cache.count_hit("throttle-window_warm-up", 1)  # a new connection says hello first
+    redis_round_trips.clear()
+
+    hits = [cache.count_hit("throttle-window_checkout_1", 60) for _ in range(3)]
+
+    assert [h for h, _ in hits] == [1, 2, 3]
+    assert all(0 < left <= 60 for _, left in hits)
+    assert len(redis_round_trips) == 3
+    client = redis.Redis.from_url(BENCH_REDIS_URL)
+    assert 0 < client.ttl(cache.make_key("throttle-window_checkout_1")) <= 60
+
+
+def test_checkout_is_throttled_on_redis_with_the_window_left_as_retry_after(settings, real_redis):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"auth": "10/min", "checkout": "2/min"},
+    }
+    client = client_for(UserFactory())
+    empty = {"items": [{"product_id": 10**9, "quantity": 1}]}  # 400: counted all the same
+
+    answers = [client.post(api("orders/checkout"), empty, format="json") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [400, 400, 429]
+    assert answers[2].json()["code"] == "throttled"
+    assert 0 < int(answers[2]["Retry-After"]) <= 60
+
+
+def test_a_throttle_fails_open_and_is_counted(redis_down):
+    before = fail_opens("count_hit")
+
+    assert cache.count_hit("throttle-window_checkout_2", 60) == (0, 0)
+    assert fail_opens("count_hit") - before == 1

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from core.tests.helpers import api, client_for
@@ -14,6 +16,7 @@ from shop.models import CartItem, Inventory
 from shop.tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+PASSWORD = "correct-horse-battery"  # shop.tests.factories.UserFactory's
 S = Order.Status
 
 
@@ -195,3 +198,61 @@ def test_checkout_needs_authentication_and_is_throttled_per_user(settings):
     assert int(blocked["Retry-After"]) > 0
     assert Order.objects.filter(user=user).count() == 2
     assert _checkout(client_for(UserFactory()), body).status_code == 201
+
+
+# --- authentication from the token's claims (core.api.TokenClaimsAuthentication) -------------
+
+
+def test_checkout_reads_no_user_to_authenticate():
+    product = ProductFactory(stock=5)
+    user = UserFactory()
+    client = client_for(user)
+    users = type(user)._meta.db_table
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = _checkout(client, {"items": [{"product_id": product.pk, "quantity": 1}]})
+
+    assert response.status_code == 201
+    assert not [q["sql"] for q in ctx.captured_queries if f'FROM "{users}"' in q["sql"]]
+    assert Order.objects.get().user == user
+
+
+def test_a_deactivated_customer_keeps_checking_out_only_until_the_access_token_expires():
+    product = ProductFactory(stock=5)
+    user = UserFactory()
+    pair = (
+        APIClient()
+        .post(api("auth/token"), {"email": user.email, "password": PASSWORD}, format="json")
+        .json()
+    )
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+
+    checkout = _checkout(client, {"items": [{"product_id": product.pk, "quantity": 1}]})
+    refresh = APIClient().post(
+        api("auth/token/refresh"), {"refresh": pair["refresh"]}, format="json"
+    )
+    orders = client.get(api("orders"))
+
+    # The trade-off of no user query: the token stands for its lifetime (10 minutes)...
+    assert checkout.status_code == 201
+    # ...but no new one is issued, and every other endpoint reads the user as before.
+    assert refresh.status_code == 401
+    assert refresh.json()["code"] == "no_active_account"
+    assert orders.status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deleted_customers_token_checks_out_nothing():
+    product = ProductFactory(stock=5)
+    user = UserFactory()
+    client = client_for(user)
+    user.delete()
+
+    response = _checkout(client, {"items": [{"product_id": product.pk, "quantity": 1}]})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_not_found"
+    assert not Order.objects.exists()
+    assert _stock(product) == (5, 0)

@@ -161,6 +161,48 @@ def test_the_payment_step_after_checkout_looks_nothing_up_before_calling_stripe(
     assert result.status == S.PAYMENT_PENDING
     assert result.payment.stripe_payment_intent_id.startswith("pi_")
     queries = [q["sql"].split(" ")[0] for q in ctx.captured_queries]
-    # The order lock comes first: the Stripe call ran before any query.
-    assert queries == ["BEGIN", "SELECT", "SELECT", "INSERT", "UPDATE", "INSERT", "COMMIT"]
-    assert "FOR UPDATE" in ctx.captured_queries[1]["sql"]
+    # The order lock comes first: the Stripe call ran before any query. Then the payment
+    # (INSERT ... ON CONFLICT DO NOTHING: no look-up before it), the order's status (two
+    # columns, not all of them) and the audit row.
+    assert queries == ["BEGIN", "SELECT", "INSERT", "UPDATE", "INSERT", "COMMIT"]
+    lock, payment, update = (ctx.captured_queries[i]["sql"] for i in (1, 2, 3))
+    assert lock.endswith("FOR NO KEY UPDATE")
+    assert "ON CONFLICT" in payment
+    assert update.startswith('UPDATE "orders_order" SET "status" = ')
+    assert update.count(" = ") == 3  # status, updated_at, and the id in WHERE
+    assert result is order  # checkout's own copy, moved on
+
+
+def _placed_without_payment(stripe_sim, settings):
+    settings.STRIPE_API_BASE = CLOSED_PORT_URL
+    order = place_order(user=UserFactory(), lines=[(ProductFactory(stock=5).pk, 1)])
+    settings.STRIPE_API_BASE = stripe_sim.url
+    assert order.status == S.CREATED
+    return order, services.gateway.create_payment_intent(order=order)
+
+
+def test_the_payment_step_keeps_a_payment_a_webhook_stored_first(stripe_sim, settings):
+    order, intent = _placed_without_payment(stripe_sim, settings)
+    services.apply_payment_intent(payment_intent=intent)  # payment_intent.created, say
+    stored = Payment.objects.get()
+
+    payment = services._store_payment_intent(order_id=order.pk, intent=intent, placed=order)
+
+    assert payment.pk == stored.pk
+    assert fresh(order.pk).status == S.PAYMENT_PENDING
+    assert Payment.objects.count() == 1
+    assert audit_count("order.start_payment", order.pk) == 1
+
+
+def test_the_payment_step_rereads_an_order_that_moved_on(stripe_sim, settings):
+    order, intent = _placed_without_payment(stripe_sim, settings)
+    stale = Order.objects.get(pk=order.pk)  # `created`, as checkout's copy
+    services.apply_payment_intent(payment_intent=intent)
+    services.ensure_payment(order=order)  # the order is payment_pending now
+
+    payment = services._store_payment_intent(order_id=order.pk, intent=intent, placed=stale)
+
+    assert payment.order.status == S.PAYMENT_PENDING
+    assert payment.order is not stale
+    assert Payment.objects.count() == 1
+    assert audit_count("order.start_payment", order.pk) == 1
