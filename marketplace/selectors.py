@@ -18,6 +18,7 @@ def products_of(*, merchant: Merchant) -> QuerySet[Product]:
     return (
         Product.objects.filter(merchant=merchant)
         .select_related("inventory", "merchant")
+        .prefetch_related("images", "variants")
         .order_by("name", "id")
     )
 

@@ -13,8 +13,9 @@ class ProductSitemap(ShopSitemap):
         return (
             selectors.products_for_sale()
             .select_related(None)
+            .prefetch_related(None)
             .order_by("pk")
-            .only("slug", "updated_at")
+            .only("slug", "structure", "updated_at")  # what get_absolute_url reads
         )
 
     def lastmod(self, product):

@@ -38,8 +38,9 @@ def test_json_nested_5000_levels_is_a_400_on_every_endpoint_that_takes_a_body():
     client = client_for(superuser)
     operations = sorted(_operations_with_a_body(order=order, product=product))
     # + POST wallet/withdrawals, wallet/deposits, orders/{id}/pay; + POST merchants,
-    # merchant/products, merchant/products/{id}/adjust, PATCH merchant/products/{id}
-    assert len(operations) == 17
+    # merchant/products, merchant/products/{id}/adjust, PATCH merchant/products/{id};
+    # + POST orders/{id}/fulfil (carrier, tracking number)
+    assert len(operations) == 18
 
     for method, path in operations:
         response = getattr(client, method)(path, data=DEEP, content_type="application/json")

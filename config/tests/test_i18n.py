@@ -89,9 +89,9 @@ def test_prices_are_german_on_the_german_product_page(german):
 
     html = german.get("/products/lamp/").content.decode()
 
-    assert 'data-testid="price">1.499,90\xa0$</p>' in html
+    assert 'data-testid="price" data-variant-price>1.499,90\xa0$</p>' in html
     assert '<label for="id_quantity">Menge</label>' in html
-    assert 'data-testid="stock">Nur noch 3</p>' in html
+    assert 'data-testid="stock" data-variant-stock>Nur noch 3</p>' in html
 
 
 def test_a_form_error_and_a_message_are_german(german):
@@ -102,7 +102,7 @@ def test_a_form_error_and_a_message_are_german(german):
     html = response.content.decode()
     assert response.status_code == 400
     assert "Nur noch 2 auf Lager." in html
-    assert "Das Produkt konnte nicht hinzugefügt werden: siehe die Menge unten." in html
+    assert "Das Produkt konnte nicht hinzugefügt werden: siehe das Formular unten." in html
 
 
 def test_footer_pages_and_their_dates_are_german(german):

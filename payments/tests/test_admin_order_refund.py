@@ -127,7 +127,7 @@ def test_an_empty_amount_with_restock_refunds_everything_and_restocks(staff_clie
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"amount": "50.01"}, "The refund must be between 0.01 and 50.00 usd."),
+        ({"amount": "50.01"}, "The refund must be between 0.01 and 50.00 USD."),
         ({"amount": "lots"}, "amount: Enter a number."),
         ({"amount": "0"}, "amount: Ensure this value is greater than or equal to 0.01."),
         ({"reason": "x" * 256}, "reason: Ensure this value has at most 255 characters"),

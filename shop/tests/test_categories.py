@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from core.tests.helpers import api
 from shop import selectors
 from shop.models import Category
+from shop.search import search_products
 from shop.tests.admin_forms import product_form
 from shop.tests.factories import ProductFactory, make_category
 
@@ -67,7 +68,7 @@ def test_a_category_holds_its_products_and_those_of_every_category_below(tree):
 
 
 def test_the_subtree_filter_combines_with_search(tree):
-    found = selectors.products_for_sale(search="MUG", category=tree["kitchen"])
+    found = search_products(selectors.products_for_sale(category=tree["kitchen"]), query="MUG")
     assert names(found) == ["Enamel mug"]
 
 
