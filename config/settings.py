@@ -47,12 +47,14 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "shop",
     "orders",
+    "pricing",
     "payments",
     "wallets",
     "audit",
     "core",
     "csp",
     "axes",
+    "django_countries",
 ]
 
 MIDDLEWARE = [

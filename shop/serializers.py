@@ -96,7 +96,16 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = ["id", "sku", "name", "description", "price", "currency", "available"]
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "description",
+            "price",
+            "currency",
+            "available",
+            "requires_shipping",
+        ]
         read_only_fields = fields
 
     def get_available(self, product) -> int:
@@ -114,6 +123,7 @@ class ProductCreateSerializer(StrictSerializer):
     initial_stock = serializers.IntegerField(
         required=False, default=0, min_value=0, max_value=MAX_STOCK_CHANGE
     )
+    requires_shipping = serializers.BooleanField(required=False, default=True)
 
     def validate_sku(self, value):
         if Product.objects.filter(sku=value).exists():
@@ -128,6 +138,7 @@ class ProductUpdateSerializer(StrictSerializer):
     description = serializers.CharField(required=False, allow_blank=True)
     price = serializers.DecimalField(**MONEY, min_value=Decimal("0"), required=False)
     is_active = serializers.BooleanField(required=False)
+    requires_shipping = serializers.BooleanField(required=False)
 
 
 # --- inventory ---------------------------------------------------------------------------

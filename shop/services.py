@@ -16,7 +16,7 @@ from audit.services import record
 from shop import inventory
 from shop.models import Inventory, Product, User, login_key
 
-EDITABLE_FIELDS = ("name", "description", "price", "is_active")
+EDITABLE_FIELDS = ("name", "description", "price", "is_active", "requires_shipping")
 EMAIL_TAKEN = "A user with this email address already exists."
 
 
@@ -62,6 +62,7 @@ def _product_state(product: Product) -> dict:
         "name": product.name,
         "price": str(product.price),
         "is_active": product.is_active,
+        "requires_shipping": product.requires_shipping,
     }
 
 
@@ -75,6 +76,7 @@ def create_product(
     description: str = "",
     initial_stock: int = 0,
     is_active: bool = True,
+    requires_shipping: bool = True,
 ) -> Product:
     """Create a product with its (empty) inventory row, then receive `initial_stock` units."""
     product = Product(
@@ -84,6 +86,7 @@ def create_product(
         description=description,
         price=price,
         is_active=is_active,
+        requires_shipping=requires_shipping,
     )
     product.full_clean()
     product.save()
@@ -104,7 +107,8 @@ def create_product(
 
 @transaction.atomic
 def update_product(*, product: Product, actor, **changes) -> Product:
-    """Change a product's name, description, price or visibility. Orders keep their snapshots."""
+    """Change a product's name, description, price, visibility or shipping need. Orders
+    keep their snapshots."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
