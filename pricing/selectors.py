@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from pricing.models import Coupon, CouponUse, ShippingMethod, TaxRate
 
@@ -34,3 +34,18 @@ def coupon_by_code(*, code: str) -> Coupon | None:
 def customer_uses(*, coupon: Coupon, user) -> int:
     """Orders of `user` holding a use of `coupon` now."""
     return CouponUse.objects.filter(coupon=coupon, user=user).count()
+
+
+def coupon_use_order_ids() -> QuerySet:
+    """The ids of the orders holding a coupon use (a subquery)."""
+    return CouponUse.objects.values("order_id")
+
+
+def coupon_discrepancies() -> list[dict]:
+    """Coupons whose `uses` differs from their use rows or passes `max_uses`: one query."""
+    rows = (
+        Coupon.objects.annotate(rows=Count("use_rows"))
+        .filter(~Q(uses=F("rows")) | Q(max_uses__isnull=False, uses__gt=F("max_uses")))
+        .values("pk", "code", "uses", "rows", "max_uses")
+    )
+    return [{**row, "broken": ["coupon uses != its use rows, or above max_uses"]} for row in rows]

@@ -45,6 +45,9 @@ class ProductFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Product {n}")
     slug = factory.Sequence(lambda n: f"product-{n}")
     price = Decimal("10.00")
+    # Not shipped unless a test says so: checkouts of such products need no address or
+    # shipping method, as every checkout did before v1.1. (The model's default is True.)
+    requires_shipping = False
 
     @factory.post_generation
     def stock(obj, create, extracted, **kwargs):
