@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import linebreaksbr
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
@@ -9,6 +11,7 @@ from core.admin import ReadOnlyTabularInline
 from core.exceptions import ShopError
 from orders import emails
 from orders.models import Order, OrderEmail, OrderItem
+from orders.selectors import address_lines
 from orders.services import cancel_order, fulfil_order
 
 # The transitions staff run by hand, each through its service.
@@ -46,7 +49,13 @@ class OrderAdmin(admin.ModelAdmin):
         "status",
         "currency",
         "subtotal",
+        "discount_total",
+        "shipping_total",
+        "tax_total",
         "total",
+        "coupon_code",
+        "shipping_method_name",
+        "delivery_address",
         "expires_at",
         "restocked",
         "needs_review",
@@ -59,6 +68,11 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # orders come from checkout
+
+    @admin.display(description=_("delivery address"))
+    def delivery_address(self, order):
+        """The address as checkout copied it, one line each."""
+        return linebreaksbr(address_lines(order.shipping_address)) or "-"
 
     def has_delete_permission(self, request, obj=None):
         return False

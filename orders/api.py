@@ -6,6 +6,7 @@ Object access: customers reach only their own orders; anyone else's order answer
 check staff and their permission first, so a customer gets the same 403 whatever the id.
 """
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -20,10 +21,15 @@ from core.api import (
     error_responses,
 )
 from orders import services as order_services
-from orders.checkout import checkout_cart, place_order
+from orders.checkout import checkout_cart, place_order, quote_cart, quote_order
 from orders.models import Order
 from orders.selectors import orders_with_details
-from orders.serializers import CheckoutSerializer, OrderFilterSerializer, OrderSerializer
+from orders.serializers import (
+    CheckoutSerializer,
+    OrderFilterSerializer,
+    OrderSerializer,
+    QuoteSerializer,
+)
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -67,18 +73,45 @@ class CheckoutView(APIView):
         serializer = CheckoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key")
-        items = serializer.validated_data.get("items")
-        if items is None:
-            order = checkout_cart(user=request.user, idempotency_key=key)
+        lines, delivery = serializer.lines(), serializer.delivery()
+        if lines is None:
+            order = checkout_cart(user=request.user, idempotency_key=key, delivery=delivery)
         else:
-            lines = [(line["product_id"], line["quantity"]) for line in items]
-            order = place_order(user=request.user, lines=lines, idempotency_key=key)
+            order = place_order(
+                user=request.user, lines=lines, idempotency_key=key, delivery=delivery
+            )
         # Checkout returns the order as its payment step left it (with the payment
         # attached), so unlike the other actions this needs no re-read.
         return Response(
             OrderSerializer(order, context={"request": request}).data,
             status=status.HTTP_200_OK if getattr(order, "replayed", False) else 201,
         )
+
+
+class QuoteView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [CheckoutThrottle]
+
+    @extend_schema(
+        operation_id="orders_quote",
+        tags=["orders"],
+        request=CheckoutSerializer,
+        description=(
+            "The totals checkout would charge for the same body. Reserves nothing and "
+            "counts no coupon use; the same errors as checkout (but stock, which only "
+            "checkout can check)."
+        ),
+        responses={200: QuoteSerializer, **error_responses(400, 401, 409, 429)},
+    )
+    def post(self, request):
+        serializer = CheckoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lines, delivery = serializer.lines(), serializer.delivery()
+        if lines is None:
+            quote = quote_cart(user=request.user, delivery=delivery)
+        else:
+            quote = quote_order(user=request.user, lines=lines, delivery=delivery)
+        return Response(QuoteSerializer.of(quote, currency=settings.SHOP_CURRENCY))
 
 
 class OrderListView(generics.ListAPIView):

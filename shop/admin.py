@@ -8,7 +8,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from core.admin import ReadOnlyStackedInline, requires_permission
 from core.exceptions import ShopError
 from shop import inventory
-from shop.models import Inventory, Product, User
+from shop.models import Address, Inventory, Product, User
 from shop.services import EDITABLE_FIELDS, create_product, update_product
 
 
@@ -53,7 +53,7 @@ class ProductForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = ["sku", "name", "description", "price", "is_active"]
+        fields = ["sku", "name", "description", "price", "is_active", "requires_shipping"]
 
 
 @admin.register(Product)
@@ -69,8 +69,16 @@ class ProductAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["sku", "name", "description", "price", "is_active", "initial_stock"]
-        return ["sku", "slug", "name", "description", "price", "is_active"]
+            return [
+                "sku",
+                "name",
+                "description",
+                "price",
+                "is_active",
+                "requires_shipping",
+                "initial_stock",
+            ]
+        return ["sku", "slug", "name", "description", "price", "is_active", "requires_shipping"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["sku", "slug"] if obj else []
@@ -99,6 +107,7 @@ class ProductAdmin(admin.ModelAdmin):
                 description=obj.description,
                 price=obj.price,
                 is_active=obj.is_active,
+                requires_shipping=obj.requires_shipping,
                 initial_stock=form.cleaned_data.get("initial_stock") or 0,
                 actor=request.user,
             )
@@ -129,3 +138,14 @@ class ProductAdmin(admin.ModelAdmin):
                 self.message_user(
                     request, f"{product}: {quantity} unit(s) added.", messages.SUCCESS
                 )
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    """Customers' address books (orders keep their own copy)."""
+
+    list_display = ["full_name", "user", "city", "postal_code", "country"]
+    list_filter = ["country"]
+    search_fields = ["full_name", "user__email", "city", "postal_code"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]

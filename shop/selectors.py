@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from shop.models import Inventory, Product
+from shop.models import Address, Inventory, Product
 
 
 def products_for_sale(*, search: str = "") -> QuerySet[Product]:
@@ -35,3 +35,8 @@ def low_stock(*, threshold: int, limit: int) -> list[Inventory]:
         .select_related("product")
         .order_by("available", "product__name")[:limit]
     )
+
+
+def addresses_of(*, user) -> QuerySet[Address]:
+    """The user's address book, newest first."""
+    return Address.objects.filter(user=user)

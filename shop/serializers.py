@@ -7,6 +7,7 @@ are a 400. Output serializers are read-only views of models and service results.
 from decimal import Decimal
 
 from django.contrib.auth.signals import user_logged_in
+from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import (
@@ -16,8 +17,9 @@ from rest_framework_simplejwt.serializers import (
 
 from core.api import RejectUnknownFieldsMixin, StrictSerializer
 from core.money import MONEY
+from shop.addresses import FIELDS
 from shop.cart import MAX_QUANTITY
-from shop.models import Inventory, Product, User
+from shop.models import Address, Inventory, Product, User
 
 # The most units one stock movement (initial stock, an adjustment) may bring in or take
 # away through the API: far above any real delivery, far below the column's range.
@@ -186,3 +188,18 @@ class CartSerializer(serializers.Serializer):
 class CartQuantitySerializer(StrictSerializer):
     # The range check (0..1000) is the cart service's; the serializer only wants a number.
     quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
+
+
+# --- addresses ---------------------------------------------------------------------------
+
+
+class AddressSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    """An address of the user's book. As input (StrictSerializer's rule for unknown
+    fields), `country` is an ISO 3166-1 code; it always comes back alpha-2, upper case."""
+
+    country = CountryField()
+
+    class Meta:
+        model = Address
+        fields = ["id", *FIELDS]
+        read_only_fields = ["id"]

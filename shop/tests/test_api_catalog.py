@@ -36,7 +36,7 @@ def test_anonymous_list_shows_active_products_with_stock():
             "price": "149.99",
             "currency": "usd",
             "available": 7,
-            "requires_shipping": True,
+            "requires_shipping": False,  # ProductFactory's default
         }
     ]
 
