@@ -28,7 +28,7 @@ from bench.common import Sampler, Scenario
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shop"
-ARMS = ("raw", "service", "service_stripe", "service_procs", "http")
+ARMS = ("raw", "service", "service_goods", "service_stripe", "service_procs", "http")
 # Arms measured only at some concurrency levels (the others are extra views of one arm).
 LIMITED = {"service_stripe": "stripe_concurrency", "service_procs": "procs_concurrency"}
 
@@ -37,7 +37,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="short cells (development, < 2 min)")
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    p.add_argument("--arms", default="raw,service,service_stripe,service_procs,http")
+    p.add_argument("--arms", default="raw,service,service_goods,service_stripe,service_procs,http")
     p.add_argument("--scenarios", default="hot,spread")
     p.add_argument("--concurrency", default="1,8,32")
     p.add_argument("--duration", type=float, help="seconds measured per cell (30; quick 2.5)")
@@ -230,13 +230,14 @@ class Bench:
                 user_ids=self.user_ids,
             )
             return self.measure(arm, scenario, c, fn, use_django=False)
-        if arm in ("service", "service_stripe"):
+        if arm in ("service", "service_goods", "service_stripe"):
             fn = partial(
                 service_arm.run,
                 scenario=scenario,
                 concurrency=c,
                 users=self.users,
                 stripe=arm == "service_stripe",
+                goods=arm == "service_goods",
             )
             return self.measure(arm, scenario, c, fn, use_django=True)
         if arm == "service_procs":
@@ -410,6 +411,8 @@ class Bench:
             "arms_include": {
                 "raw": "SQL transaction only: psycopg, prepared statements, no Django",
                 "service": "place_order() in threads, after-commit Stripe step disabled",
+                "service_goods": "the service arm shipping to an address with a shipping "
+                "method, a percent coupon (its row locked, its use counted) and tax",
                 "service_stripe": "place_order() in threads, PaymentIntent at the simulator "
                 "after commit + start_payment",
                 "service_procs": "place_order() in processes of one thread (no GIL shared), "

@@ -6,6 +6,11 @@ With `stripe=False` the after-commit Stripe step is replaced by a no-op (orders 
 settings.STRIPE_API_BASE points at (a PaymentIntent per order, then `start_payment`).
 Needs Django set up (the benchmark runner or pytest-django does it).
 
+`run(..., goods=True)` is the `service_goods` arm: the same loop, each order shipped to
+the client's address by a shipping method, with a percent coupon and a tax rate (the
+v1.1 checkout: address and method lookups, the coupon row locked and its use counted,
+the breakdown computed and stored).
+
 `run_processes` is the same loop in N processes of one thread each (`service_procs`):
 not an arm the issue defines, but it shows how much of the gap to the raw floor is the
 GIL and how much is the machine's CPU.
@@ -43,15 +48,70 @@ def _stripe_step(enabled: bool):
         yield
 
 
-def _checkout_loop(*, scenario, user, rng, rec: Recorder, until: float, counter, sample=None):
+GOODS_METHOD, GOODS_COUPON = "bench-parcel", "BENCH10"
+
+
+@contextmanager
+def _goods(enabled: bool, *, scenario, users):
+    """For the goods arm: pricing rows and an address per user (made once), and the
+    scenario's products marked as shipped for the cell (the plain arms buy goods that
+    need no shipping, as every checkout did before v1.1)."""
+    if not enabled:
+        yield {}
+        return
+    from decimal import Decimal
+
+    from pricing.models import Coupon, ShippingMethod, TaxRate
+    from shop.models import Address, Product
+
+    ShippingMethod.objects.get_or_create(
+        code=GOODS_METHOD,
+        defaults={"name": "Parcel", "price": Decimal("4.90"), "countries": ["DE"]},
+    )
+    TaxRate.objects.get_or_create(country="DE", region="", defaults={"rate": Decimal("19.00")})
+    Coupon.objects.get_or_create(
+        code=GOODS_COUPON, defaults={"kind": Coupon.Kind.PERCENT, "value": Decimal("10")}
+    )
+    have = set(Address.objects.filter(user__in=users).values_list("user_id", flat=True))
+    Address.objects.bulk_create(
+        Address(
+            user=u,
+            full_name="Bench",
+            line1="1 Road",
+            city="Berlin",
+            postal_code="10117",
+            country="DE",
+        )
+        for u in users
+        if u.pk not in have
+    )
+    addresses = dict(Address.objects.filter(user__in=users).values_list("user_id", "pk"))
+    products = Product.objects.filter(pk__in=scenario.product_ids)
+    products.update(requires_shipping=True)
+    try:
+        yield addresses
+    finally:
+        products.update(requires_shipping=False)
+
+
+def _checkout_loop(
+    *, scenario, user, rng, rec: Recorder, until: float, counter, sample=None, address_id=None
+):
     """Place orders back to back until `until`, recording each outcome in `rec`.
 
     With a `sample` list, the SQL of the first checkout in the measured window lands in it.
     """
     from core.exceptions import ShopError
-    from orders.checkout import place_order
+    from orders.checkout import NO_DELIVERY, Delivery, place_order
     from shop.exceptions import InsufficientStock
 
+    delivery = (
+        NO_DELIVERY
+        if address_id is None
+        else Delivery(
+            shipping_address_id=address_id, shipping_method=GOODS_METHOD, coupon=GOODS_COUPON
+        )
+    )
     with connection.execute_wrapper(counter):
         while True:
             started = now()
@@ -61,7 +121,7 @@ def _checkout_loop(*, scenario, user, rng, rec: Recorder, until: float, counter,
                 counter.sample = []
             counter.count = 0
             try:
-                place_order(user=user, lines=scenario.cart(rng))
+                place_order(user=user, lines=scenario.cart(rng), delivery=delivery)
                 outcome = "ok"
             except InsufficientStock:
                 outcome = "insufficient_stock"
@@ -78,7 +138,9 @@ def _checkout_loop(*, scenario, user, rng, rec: Recorder, until: float, counter,
                 counter.sample = None
 
 
-def _result(recorders, duration: float, *, cpu: float, elapsed: float, stripe: bool) -> dict:
+def _result(
+    recorders, duration: float, *, cpu: float, elapsed: float, stripe: bool, goods: bool = False
+) -> dict:
     result = merge(recorders, duration)
     result["placed_total"] = sum(r.all_ok for r in recorders)
     result["client_cpu_pct"] = round(100 * cpu / elapsed, 1)
@@ -87,6 +149,8 @@ def _result(recorders, duration: float, *, cpu: float, elapsed: float, stripe: b
         if stripe
         else "place_order() with the after-commit Stripe step disabled"
     )
+    if goods:
+        result["includes"] += "; shipped to an address, with a shipping method, coupon and tax"
     return result
 
 
@@ -98,10 +162,12 @@ def run(
     warmup: float,
     users: list,
     stripe: bool = False,
+    goods: bool = False,
     seed: int = 0,
 ) -> dict:
     recorders: list[Recorder] = []
     sample_sql: list[str] = []
+    addresses: dict = {}
 
     def worker(index: int, ready) -> None:
         try:
@@ -117,15 +183,17 @@ def run(
                 until=until,
                 counter=_QueryCounter(),
                 sample=sample_sql if index == 0 else None,
+                address_id=addresses.get(users[index % len(users)].pk),
             )
         finally:
             connections.close_all()
 
-    with _stripe_step(stripe):
+    with _stripe_step(stripe), _goods(goods, scenario=scenario, users=users) as made:
+        addresses.update(made)
         cpu, elapsed = run_clients(
             worker, concurrency=concurrency, warmup=warmup, duration=duration
         )
-    result = _result(recorders, duration, cpu=cpu, elapsed=elapsed, stripe=stripe)
+    result = _result(recorders, duration, cpu=cpu, elapsed=elapsed, stripe=stripe, goods=goods)
     result["sample_queries"] = sample_sql
     return result
 

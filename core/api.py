@@ -143,6 +143,16 @@ class StrictSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Base class of every input serializer."""
 
 
+class TextField(serializers.CharField):
+    """A CharField that takes only strings: DRF's turns `0` into `"0"`, which the schema
+    (`type: string`) says is refused."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- throttles --------------------------------------------------------------------------
 
 

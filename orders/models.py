@@ -35,15 +35,16 @@ class Order(FSMModelMixin, models.Model):
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
     # The breakdown as checkout priced it (pricing.totals); total is its sum (CHECK below).
-    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    shipping_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    tax_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # Database defaults too, so rows inserted without them (older code, raw SQL) hold.
+    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
+    shipping_total = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
+    tax_total = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     # Snapshots: what the customer chose, as it was at checkout.
     shipping_address = models.JSONField(null=True, blank=True)
-    shipping_method_code = models.CharField(max_length=50, blank=True)
-    shipping_method_name = models.CharField(max_length=100, blank=True)
-    coupon_code = models.CharField(max_length=50, blank=True)
+    shipping_method_code = models.CharField(max_length=50, blank=True, db_default="")
+    shipping_method_name = models.CharField(max_length=100, blank=True, db_default="")
+    coupon_code = models.CharField(max_length=50, blank=True, db_default="")
     # The coupon itself, so a late payment can take its use again (orders.services).
     coupon = models.ForeignKey(
         "pricing.Coupon", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -6,7 +6,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api import StrictSerializer
+from core.api import StrictSerializer, TextField
 from core.money import MONEY
 from orders.checkout import MAX_LINES, MAX_QUANTITY, Delivery
 from orders.models import Order, OrderItem
@@ -36,10 +36,8 @@ class CheckoutSerializer(StrictSerializer):
     shipping_address_id = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=2**63 - 1
     )
-    shipping_method = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, max_length=50
-    )
-    coupon = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=50)
+    shipping_method = TextField(required=False, allow_null=True, allow_blank=True, max_length=50)
+    coupon = TextField(required=False, allow_null=True, allow_blank=True, max_length=50)
 
     def validate_items(self, items):
         product_ids = [line["product_id"] for line in items]

@@ -2,6 +2,7 @@
 selector, serialize. Customers read the shipping methods for a country; staff with the
 model's `add_` permission create each kind."""
 
+from django_countries import countries
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -30,7 +31,11 @@ class ShippingMethodsView(APIView):
         tags=["pricing"],
         parameters=[
             OpenApiParameter(
-                "country", str, required=True, description="ISO 3166-1 alpha-2 code, e.g. DE."
+                "country",
+                str,
+                required=True,
+                enum=[code for code, _ in countries],
+                description="ISO 3166-1 alpha-2 code, e.g. DE.",
             )
         ],
         description="Active methods that ship to the country, cheapest first (not paginated).",

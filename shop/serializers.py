@@ -7,6 +7,7 @@ are a 400. Output serializers are read-only views of models and service results.
 from decimal import Decimal
 
 from django.contrib.auth.signals import user_logged_in
+from django.db import models
 from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -15,7 +16,7 @@ from rest_framework_simplejwt.serializers import (
     TokenRefreshSerializer,
 )
 
-from core.api import RejectUnknownFieldsMixin, StrictSerializer
+from core.api import RejectUnknownFieldsMixin, StrictSerializer, TextField
 from core.money import MONEY
 from shop.addresses import FIELDS
 from shop.cart import MAX_QUANTITY
@@ -197,6 +198,10 @@ class AddressSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     """An address of the user's book. As input (StrictSerializer's rule for unknown
     fields), `country` is an ISO 3166-1 code; it always comes back alpha-2, upper case."""
 
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: TextField,
+    }
     country = CountryField()
 
     class Meta:

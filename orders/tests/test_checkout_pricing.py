@@ -361,3 +361,21 @@ def test_money_discrepancies_report_a_coupon_count_off(setup):
     assert money_discrepancies() == [
         {"order_id": order.pk, "broken": ["an order ended unpaid holds a coupon use"]}
     ]
+
+
+def test_placed_and_paid_emails_show_the_breakdown_and_address(setup):
+    from orders import emails
+
+    order, _ = _order_with_coupon(setup)  # 33.33 - 3.33 (10%) + 4.90 + 19% tax
+    for kind in ("placed", "paid"):
+        message = emails.build_message(order=Order.objects.get(pk=order.pk), kind=kind)
+        html, _ = message.alternatives[0]
+        body = message.body
+        assert "Subtotal: $33.33" in body
+        assert "Discount (BACK): -$3.33" in body
+        assert "Shipping (DHL Paket): $4.90" in body
+        assert "Tax: $6.63" in body  # 34.90 x 19% = 6.631
+        assert "Total: $41.53" in body
+        assert "Unter den Linden 1\n10117 Berlin\nGermany" in body
+        assert "Unter den Linden 1<br>10117 Berlin<br>Germany" in html
+        assert "&minus;$3.33" in html
