@@ -8,6 +8,7 @@ calls. Carts of goods that are not shipped skip the address and shipping steps.
 """
 
 import uuid
+from dataclasses import replace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -161,22 +162,14 @@ def coupon_step(request):
         messages.error(request, _("Enter a coupon code."))
         return redirect("shop:checkout-review")
     code = form.cleaned_data["coupon"]
-    contents = cart.get_cart(user=request.user)
-    delivery = _delivery(request, ships=_ships(contents))
+    delivery = _delivery(request, ships=_ships(cart.get_cart(user=request.user)))
     try:
-        quote_cart(
-            user=request.user,
-            delivery=Delivery(
-                shipping_address_id=delivery.shipping_address_id,
-                shipping_method=delivery.shipping_method,
-                coupon=code,
-            ),
-        )
+        quote = quote_cart(user=request.user, delivery=replace(delivery, coupon=code))
     except ShopError as exc:
         messages.error(request, exc.detail)
     else:
         _choose(request, coupon=code)
-        messages.success(request, _("Coupon %(code)s applied.") % {"code": code.upper()})
+        messages.success(request, _("Coupon %(code)s applied.") % {"code": quote.coupon.code})
     return redirect("shop:checkout-review")
 
 

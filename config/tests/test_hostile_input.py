@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from audit.models import AuditEvent
 from core.tests.helpers import api, client_for
 from orders.tests.factories import make_order
+from pricing.tests.factories import AddressFactory
 from shop.models import Product
 from shop.tests.factories import ProductFactory, StaffFactory
 
@@ -19,12 +20,13 @@ pytestmark = pytest.mark.django_db
 DEEP = '{"email": ' + "[" * 5000 + "]" * 5000 + "}"
 
 
-def _operations_with_a_body(*, order, product):
+def _operations_with_a_body(*, order, product, address):
     schema = APIClient().get("/api/schema/?format=json").json()
     for path, item in schema["paths"].items():
         for method, operation in item.items():
             if "requestBody" in operation:
                 object_id = order.pk if "/orders/" in path else product.pk
+                object_id = address.pk if "/addresses/" in path else object_id
                 yield method, path.format(id=object_id, product_id=product.pk)
 
 
@@ -32,9 +34,13 @@ def test_json_nested_5000_levels_is_a_400_on_every_endpoint_that_takes_a_body():
     """As a superuser with real ids, so every endpoint gets as far as reading its body."""
     product = ProductFactory(stock=5)
     order = make_order(lines=[(product.pk, 1)])
-    client = client_for(StaffFactory(is_superuser=True))
-    operations = sorted(_operations_with_a_body(order=order, product=product))
-    assert len(operations) == 13  # + POST wallet/withdrawals, wallet/deposits, orders/{id}/pay
+    superuser = StaffFactory(is_superuser=True)
+    client = client_for(superuser)
+    address = AddressFactory(user=superuser)
+    operations = sorted(_operations_with_a_body(order=order, product=product, address=address))
+    # + POST wallet/withdrawals, wallet/deposits, orders/{id}/pay; + addresses (POST, PATCH),
+    # shipping-methods, tax-rates, coupons, orders/quote
+    assert len(operations) == 19
 
     for method, path in operations:
         response = getattr(client, method)(path, data=DEEP, content_type="application/json")
