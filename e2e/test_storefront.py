@@ -14,14 +14,13 @@ from orders.models import Order
 from orders.services import mark_paid
 from pricing.models import Coupon
 from pricing.tests.factories import (
-    AddressFactory,
     CouponFactory,
     ShippingMethodFactory,
     TaxRateFactory,
 )
 from shop import cart
 from shop.models import Inventory
-from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+from shop.tests.factories import AddressFactory, ProductFactory, StaffFactory, UserFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -11,9 +11,8 @@ from rest_framework.test import APIClient
 from audit.models import AuditEvent
 from core.tests.helpers import api, client_for
 from orders.tests.factories import make_order
-from pricing.tests.factories import AddressFactory
 from shop.models import Product
-from shop.tests.factories import ProductFactory, StaffFactory
+from shop.tests.factories import AddressFactory, ProductFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 

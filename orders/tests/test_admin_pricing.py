@@ -9,12 +9,11 @@ from django.urls import reverse
 from orders.checkout import Delivery, place_order
 from pricing.models import Coupon
 from pricing.tests.factories import (
-    AddressFactory,
     CouponFactory,
     ShippingMethodFactory,
     TaxRateFactory,
 )
-from shop.tests.factories import ProductFactory, UserFactory
+from shop.tests.factories import AddressFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,12 @@ from core.tests.helpers import api, client_for
 from orders.models import Order
 from pricing.models import Coupon
 from pricing.tests.factories import (
-    AddressFactory,
     CouponFactory,
     ShippingMethodFactory,
     TaxRateFactory,
 )
 from shop.models import Inventory
-from shop.tests.factories import ProductFactory, UserFactory
+from shop.tests.factories import AddressFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,14 +9,13 @@ from django.urls import reverse
 from orders.models import Order
 from pricing.models import Coupon
 from pricing.tests.factories import (
-    AddressFactory,
     CouponFactory,
     ShippingMethodFactory,
     TaxRateFactory,
 )
 from shop import cart
 from shop.models import Address, Inventory
-from shop.tests.factories import ProductFactory
+from shop.tests.factories import AddressFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 

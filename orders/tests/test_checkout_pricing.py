@@ -23,13 +23,12 @@ from pricing.exceptions import (
 )
 from pricing.models import Coupon, CouponUse
 from pricing.tests.factories import (
-    AddressFactory,
     CouponFactory,
     ShippingMethodFactory,
     TaxRateFactory,
 )
 from shop.models import Inventory
-from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+from shop.tests.factories import AddressFactory, ProductFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal

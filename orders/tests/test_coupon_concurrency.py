@@ -13,10 +13,10 @@ from orders.selectors import money_discrepancies, stock_discrepancies
 from orders.tests.factories import make_due
 from pricing.exceptions import CouponExhausted
 from pricing.models import Coupon, CouponUse
-from pricing.tests.factories import AddressFactory, CouponFactory, ShippingMethodFactory
+from pricing.tests.factories import CouponFactory, ShippingMethodFactory
 from shop.models import Inventory
 from shop.tests.concurrency import run_concurrently
-from shop.tests.factories import ProductFactory, UserFactory
+from shop.tests.factories import AddressFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

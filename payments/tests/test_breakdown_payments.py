@@ -15,12 +15,11 @@ from payments.selectors import payment_discrepancies
 from payments.tests.helpers import confirm, fresh, minor, payment_of, retrieve
 from pricing.models import Coupon
 from pricing.tests.factories import (
-    AddressFactory,
     CouponFactory,
     ShippingMethodFactory,
     TaxRateFactory,
 )
-from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+from shop.tests.factories import AddressFactory, ProductFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -25,13 +25,12 @@ from payments.selectors import payment_discrepancies
 from payments.tests.helpers import sdk, settle
 from pricing.models import Coupon
 from pricing.tests.factories import (
-    AddressFactory,
     CouponFactory,
     ShippingMethodFactory,
     TaxRateFactory,
 )
 from shop.tests.concurrency import run_concurrently
-from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+from shop.tests.factories import AddressFactory, ProductFactory, StaffFactory, UserFactory
 from wallets import services as wallet_services
 from wallets.models import Deposit, LedgerEntry, Withdrawal
 from wallets.selectors import wallet_discrepancies

@@ -4,20 +4,6 @@ import factory
 from factory.django import DjangoModelFactory
 
 from pricing.models import Coupon, ShippingMethod, TaxRate
-from shop.models import Address
-from shop.tests.factories import UserFactory
-
-
-class AddressFactory(DjangoModelFactory):
-    class Meta:
-        model = Address
-
-    user = factory.SubFactory(UserFactory)
-    full_name = "Ada Lovelace"
-    line1 = "Unter den Linden 1"
-    city = "Berlin"
-    postal_code = "10117"
-    country = "DE"
 
 
 class ShippingMethodFactory(DjangoModelFactory):

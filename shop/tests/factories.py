@@ -4,7 +4,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from core.tests.helpers import grant
-from shop.models import Inventory, Product, User
+from shop.models import Address, Inventory, Product, User
 
 
 class UserFactory(DjangoModelFactory):
@@ -55,3 +55,15 @@ class ProductFactory(DjangoModelFactory):
             units = 10 if extracted is None else extracted
             # Test setup writes the row directly: it is the starting state, not a movement.
             Inventory.objects.create(product=obj, available=units, received=units)
+
+
+class AddressFactory(DjangoModelFactory):
+    class Meta:
+        model = Address
+
+    user = factory.SubFactory(UserFactory)
+    full_name = "Ada Lovelace"
+    line1 = "Unter den Linden 1"
+    city = "Berlin"
+    postal_code = "10117"
+    country = "DE"
