@@ -34,6 +34,9 @@ class Action(models.TextChoices):
     ORDER_PAID_LATE = "order.recover_late_payment", "Late payment accepted"
     ORDER_FLAGGED = "order.flagged", "Order flagged for review"
     ORDER_EMAIL_RETRIED = "order_email.retried", "Order email retried"
+    # Coupons (pricing): a use taken by a checkout, given back by an order ended unpaid
+    COUPON_USED = "coupon.used", "Coupon used"
+    COUPON_RELEASED = "coupon.released", "Coupon use given back"
     # Payments
     PAYMENT_DECLINED = "payment.declined", "Payment declined"
     REFUND_REQUESTED = "payment.refund_requested", "Refund requested"
@@ -69,6 +72,7 @@ class Entity(models.TextChoices):
     ORDER = "order", "Order"
     ORDER_EMAIL = "order_email", "Order email"
     WALLET = "wallet", "Wallet"
+    COUPON = "coupon", "Coupon"
     DEPOSIT = "deposit", "Deposit"
     WITHDRAWAL = "withdrawal", "Withdrawal"
     MERCHANT = "merchant", "Merchant"

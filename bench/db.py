@@ -48,6 +48,9 @@ def seed_products(*, prefix: str, count: int, stock: int) -> list[int]:
             name=f"Bench {prefix} {i}",
             slug=f"bench-{prefix}-{i:05d}".lower(),
             price=Decimal("9.99") + i % 50,
+            # Not shipped: the plain arms check out as before v1.1; the service_goods arm
+            # marks them shipped for its cells.
+            requires_shipping=False,
         )
         for i in range(count)
     )

@@ -69,9 +69,10 @@ def sql_discrepancies(conn: psycopg.Connection) -> list[dict]:
 
 
 def django_discrepancies() -> list[dict]:
-    from orders.selectors import stock_discrepancies
+    """Stock, and money: every order's breakdown and the coupons' use counts."""
+    from orders.selectors import money_discrepancies, stock_discrepancies
 
-    return stock_discrepancies()
+    return stock_discrepancies() + money_discrepancies()
 
 
 def order_count(conn: psycopg.Connection) -> int:
@@ -85,7 +86,7 @@ def _check_stock(conn: psycopg.Connection, *, use_django: bool) -> None:
     if use_django:
         problems = django_discrepancies()
         if problems:
-            raise InvariantBroken(f"stock invariants broken (stock_discrepancies): {problems[:5]}")
+            raise InvariantBroken(f"invariants broken (stock_/money_discrepancies): {problems[:5]}")
 
 
 def check(conn: psycopg.Connection, *, use_django: bool, orders_before: int, placed: int) -> dict:

@@ -31,6 +31,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shop"
 ARMS = (
     "raw",
     "service",
+    "service_goods",
     "service_stripe",
     "service_procs",
     "service_stripe_procs",
@@ -55,7 +56,7 @@ def parse_args(argv):
     # its orders to pay, which would lengthen the full run by several minutes.
     p.add_argument(
         "--arms",
-        default="raw,service,service_stripe,service_procs,service_stripe_procs,http_raw,http",
+        default="raw,service,service_goods,service_stripe,service_procs,service_stripe_procs,http_raw,http",
     )
     p.add_argument("--scenarios", default="hot,spread")
     p.add_argument("--concurrency", default="1,8,32")
@@ -265,13 +266,14 @@ class Bench:
                 user_ids=self.user_ids,
             )
             return self.measure(arm, scenario, c, fn, use_django=False)
-        if arm in ("service", "service_stripe"):
+        if arm in ("service", "service_goods", "service_stripe"):
             fn = partial(
                 service_arm.run,
                 scenario=scenario,
                 concurrency=c,
                 users=self.users,
                 stripe=arm == "service_stripe",
+                goods=arm == "service_goods",
             )
             return self.measure(arm, scenario, c, fn, use_django=True)
         if arm in ("service_procs", "service_stripe_procs"):
@@ -488,6 +490,8 @@ class Bench:
             "arms_include": {
                 "raw": "SQL transaction only: psycopg, prepared statements, no Django",
                 "service": "place_order() in threads, after-commit Stripe step disabled",
+                "service_goods": "the service arm shipping to an address with a shipping "
+                "method, a percent coupon (its row locked, its use counted) and tax",
                 "service_stripe": "place_order() in threads, PaymentIntent at the simulator "
                 "after commit + start_payment",
                 "service_procs": "place_order() in processes of one thread (no GIL shared), "

@@ -6,6 +6,11 @@ With `stripe=False` the after-commit Stripe step is replaced by a no-op (orders 
 settings.STRIPE_API_BASE points at (a PaymentIntent per order, then `start_payment`).
 Needs Django set up (the benchmark runner or pytest-django does it).
 
+`run(..., goods=True)` is the `service_goods` arm: the same loop, each order shipped to
+the client's address by a shipping method, with a percent coupon and a tax rate (the
+v1.1 checkout: address and method lookups, the coupon row locked and its use counted,
+the breakdown computed and stored).
+
 `run_processes` is the same loop in N processes of one thread each (`service_procs`):
 not an arm the issue defines, but it shows how much of the gap to the raw floor is the
 GIL and how much is the machine's CPU.
@@ -51,18 +56,50 @@ def _stripe_step(enabled: bool):
         yield
 
 
-def _checkout_loop(*, scenario, user, rng, rec: Recorder, until: float, counter, sample=None):
-    """Place orders back to back until `until`, recording each outcome in `rec`.
+GOODS_METHOD, GOODS_COUPON = "bench-parcel", "BENCH10"
 
-    With a `sample` list, the SQL of the first checkout in the measured window lands in it.
-    """
-    timed_loop(
-        lambda: _checkout(user=user, lines=scenario.cart(rng)),
-        rec=rec,
-        until=until,
-        counter=counter,
-        sample=sample,
+
+@contextmanager
+def _goods(enabled: bool, *, scenario, users):
+    """For the goods arm: pricing rows and an address per user (made once), and the
+    scenario's products marked as shipped for the cell (the plain arms buy goods that
+    need no shipping, as every checkout did before v1.1)."""
+    if not enabled:
+        yield {}
+        return
+    from decimal import Decimal
+
+    from pricing.models import Coupon, ShippingMethod, TaxRate
+    from shop.models import Address, Product
+
+    ShippingMethod.objects.get_or_create(
+        code=GOODS_METHOD,
+        defaults={"name": "Parcel", "price": Decimal("4.90"), "countries": ["DE"]},
     )
+    TaxRate.objects.get_or_create(country="DE", region="", defaults={"rate": Decimal("19.00")})
+    Coupon.objects.get_or_create(
+        code=GOODS_COUPON, defaults={"kind": Coupon.Kind.PERCENT, "value": Decimal("10")}
+    )
+    have = set(Address.objects.filter(user__in=users).values_list("user_id", flat=True))
+    Address.objects.bulk_create(
+        Address(
+            user=u,
+            full_name="Bench",
+            line1="1 Road",
+            city="Berlin",
+            postal_code="10117",
+            country="DE",
+        )
+        for u in users
+        if u.pk not in have
+    )
+    addresses = dict(Address.objects.filter(user__in=users).values_list("user_id", "pk"))
+    products = Product.objects.filter(pk__in=scenario.product_ids)
+    products.update(requires_shipping=True)
+    try:
+        yield addresses
+    finally:
+        products.update(requires_shipping=False)
 
 
 def timed_loop(action, *, rec: Recorder, until: float, counter, sample=None):
@@ -118,18 +155,25 @@ def run(
     warmup: float,
     users: list,
     stripe: bool = False,
+    goods: bool = False,
     seed: int = 0,
 ) -> dict:
+    addresses: dict = {}  # the goods arm's: filled before the clients start
+
     def checkout_client(index: int):
         rng = random.Random(seed * 1000 + index)  # noqa: S311
         user = users[index % len(users)]
-        return lambda: _checkout(user=user, lines=scenario.cart(rng))
+        delivery = _delivery(addresses.get(user.pk))
+        return lambda: _checkout(user=user, lines=scenario.cart(rng), delivery=delivery)
 
-    with _stripe_step(stripe):
+    with _stripe_step(stripe), _goods(goods, scenario=scenario, users=users) as made:
+        addresses.update(made)
         result = run_threads(
             checkout_client, concurrency=concurrency, duration=duration, warmup=warmup
         )
     result["includes"] = _includes(stripe)
+    if goods:
+        result["includes"] += "; shipped to an address, with a shipping method, coupon and tax"
     return result
 
 
@@ -139,10 +183,21 @@ def _includes(stripe: bool) -> str:
     return "place_order() with the after-commit Stripe step disabled"
 
 
-def _checkout(*, user, lines) -> None:
+def _delivery(address_id: int | None):
+    """What a checkout of the goods arm ships with (none for the plain arms)."""
+    from orders.checkout import NO_DELIVERY, Delivery
+
+    if address_id is None:
+        return NO_DELIVERY
+    return Delivery(
+        shipping_address_id=address_id, shipping_method=GOODS_METHOD, coupon=GOODS_COUPON
+    )
+
+
+def _checkout(*, user, lines, delivery) -> None:
     from orders.checkout import place_order
 
-    place_order(user=user, lines=lines)
+    place_order(user=user, lines=lines, delivery=delivery)
 
 
 def run_threads(client_action, *, concurrency: int, duration: float, warmup: float) -> dict:
@@ -240,11 +295,10 @@ def _process_client(index, scenario, user_id, seed, stripe, sync) -> None:
     rec = Recorder(window[0], window[1])
     cpu0 = process_cpu_seconds()
     try:
+        rng = random.Random(seed * 1000 + index)  # noqa: S311
         with _stripe_step(stripe):
-            _checkout_loop(
-                scenario=scenario,
-                user=user,
-                rng=random.Random(seed * 1000 + index),  # noqa: S311
+            timed_loop(
+                lambda: _checkout(user=user, lines=scenario.cart(rng), delivery=_delivery(None)),
                 rec=rec,
                 until=window[1],
                 counter=_QueryCounter(),

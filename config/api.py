@@ -22,6 +22,7 @@ from core.exceptions import NotPermitted, ShopError
 from merchants.exceptions import AlreadyApplied, NotAMerchant
 from orders.exceptions import IdempotencyConflict, InvalidTransition
 from payments.exceptions import InvalidRefund, PaymentInProgress, PaymentUnavailable
+from pricing.exceptions import CouponExhausted, InvalidCoupon, ShippingRequired, ShippingUnavailable
 from shop.exceptions import InsufficientStock, InvalidCart
 from wallets.exceptions import InsufficientFunds, WalletLocked
 
@@ -29,6 +30,10 @@ from wallets.exceptions import InsufficientFunds, WalletLocked
 SHOP_ERROR_STATUS = {
     InvalidCart: status.HTTP_400_BAD_REQUEST,
     InvalidRefund: status.HTTP_400_BAD_REQUEST,
+    InvalidCoupon: status.HTTP_400_BAD_REQUEST,
+    ShippingRequired: status.HTTP_400_BAD_REQUEST,
+    ShippingUnavailable: status.HTTP_400_BAD_REQUEST,
+    CouponExhausted: status.HTTP_409_CONFLICT,
     InsufficientStock: status.HTTP_409_CONFLICT,
     InvalidTransition: status.HTTP_409_CONFLICT,
     PaymentInProgress: status.HTTP_409_CONFLICT,

@@ -9,6 +9,7 @@ from marketplace import api as marketplace_api
 from merchants import api as merchants_api
 from orders import api as orders_api
 from payments import api as payments_api
+from pricing import api as pricing_api
 from shop import api as shop_api
 from wallets import api as wallets_api
 
@@ -32,8 +33,15 @@ v1 = [
     # cart
     path("cart", shop_api.CartView.as_view(), name="cart"),
     path("cart/items/<int:product_id>", shop_api.CartItemView.as_view(), name="cart-item"),
+    # address book, shipping, tax, coupons
+    path("addresses", shop_api.AddressListCreateView.as_view(), name="addresses"),
+    path("addresses/<int:pk>", shop_api.AddressDetailView.as_view(), name="address"),
+    path("shipping-methods", pricing_api.ShippingMethodsView.as_view(), name="shipping-methods"),
+    path("tax-rates", pricing_api.TaxRateCreateView.as_view(), name="tax-rates"),
+    path("coupons", pricing_api.CouponCreateView.as_view(), name="coupons"),
     # orders
     path("orders/checkout", orders_api.CheckoutView.as_view(), name="checkout"),
+    path("orders/quote", orders_api.QuoteView.as_view(), name="quote"),
     path("orders", orders_api.OrderListView.as_view(), name="orders"),
     path("orders/<uuid:pk>", orders_api.OrderDetailView.as_view(), name="order"),
     path("orders/<uuid:pk>/pay", payments_api.OrderPayView.as_view(), name="order-pay"),

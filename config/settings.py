@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "shop",
     "pages",
     "orders",
+    "pricing",
     "payments",
     "wallets",
     "merchants",
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "core",
     "csp",
     "axes",
+    "django_countries",
 ]
 
 MIDDLEWARE = [
@@ -359,6 +361,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the ISO country codes every address, tax rate and method uses.
+    "ENUM_NAME_OVERRIDES": {"CountryEnum": "django_countries.countries"},
 }
 
 # Transport security: on by default whenever DEBUG is off (TLS ends at the proxy).

@@ -182,13 +182,15 @@ class StrictSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Base class of every input serializer."""
 
 
-class StrictCharField(serializers.CharField):
-    """A string and nothing else: DRF's CharField would take `0` or `true` as "0" and
-    "True", which the schema (type: string) forbids."""
+class TextField(serializers.CharField):
+    """A CharField held to what the schema says of it: only strings (DRF's turns `0` into
+    `"0"`), and `max_length` counted before white space is trimmed."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 

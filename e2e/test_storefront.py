@@ -9,12 +9,18 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.conftest import save_doc_screenshot
-from orders.checkout import place_order
+from orders.checkout import Delivery, place_order
 from orders.models import Order
 from orders.services import mark_paid
+from pricing.models import Coupon
+from pricing.tests.factories import (
+    CouponFactory,
+    ShippingMethodFactory,
+    TaxRateFactory,
+)
 from shop import cart
 from shop.models import Inventory
-from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+from shop.tests.factories import AddressFactory, ProductFactory, StaffFactory, UserFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -29,17 +35,32 @@ PAID_WAIT = 20_000  # ms: the webhook is delivered by the simulator's background
 
 @pytest.fixture
 def products():
+    # Shipped goods; the shop ships them to Germany for free (no tax rate: prices as they
+    # are), so the totals below are the subtotals.
+    ShippingMethodFactory(
+        code="free", name="Free delivery", price=Decimal("0.00"), countries=["DE"]
+    )
     return {
         "mug": ProductFactory(
             name="Enamel camp mug",
             price=Decimal("12.50"),
             stock=40,
             description="A sturdy enamel mug for coffee outdoors.",
+            requires_shipping=True,
         ),
-        "pen": ProductFactory(name="Brass pen", price=Decimal("39.99"), stock=3),
-        "tee": ProductFactory(name="Organic cotton tee", price=Decimal("24.00"), stock=25),
+        "pen": ProductFactory(
+            name="Brass pen", price=Decimal("39.99"), stock=3, requires_shipping=True
+        ),
+        "tee": ProductFactory(
+            name="Organic cotton tee", price=Decimal("24.00"), stock=25, requires_shipping=True
+        ),
         "cap": ProductFactory(name="Wool cap", price=Decimal("29.00"), stock=0),
     }
+
+
+def delivered(customer) -> Delivery:
+    """An address in the customer's book and the free method, for orders placed directly."""
+    return Delivery(shipping_address_id=AddressFactory(user=customer).pk, shipping_method="free")
 
 
 def cart_count(page):
@@ -62,9 +83,28 @@ def add_to_cart(page, name, quantity=1):
     expect(page.locator(".messages")).to_contain_text(f"Added {quantity} of {name}")
 
 
-def check_out(page):
+def enter_address(page, country="DE"):
+    page.get_by_label("Full name").fill("Ada Lovelace")
+    page.get_by_label("Address line 1").fill("Unter den Linden 1")
+    page.get_by_label("City").fill("Berlin")
+    page.get_by_label("Postal code").fill("10117")
+    page.get_by_label("Country").select_option(country)
+    page.get_by_role("button", name="Use this address").click()
+
+
+def check_out(page, method="Free delivery", coupon=None):
+    """Through the steps: a new address, the shipping method, the review (with the
+    coupon, if any), then "Place order"; returns the order on its payment page."""
     page.get_by_role("link", name="Check out").click()
     expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    enter_address(page)
+    page.get_by_label(re.compile(rf"^{method}:")).check()
+    page.get_by_role("button", name="Continue to review").click()
+    expect(page.get_by_role("heading", name="Review your order")).to_be_visible()
+    if coupon:
+        page.get_by_label("Coupon code").fill(coupon)
+        page.get_by_role("button", name="Apply").click()
+        expect(page.locator(".messages")).to_contain_text(f"Coupon {coupon.upper()} applied.")
     page.get_by_role("button", name="Place order").click()
     expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}/pay/$"))
     return Order.objects.get(pk=page.url.split("/")[-3])
@@ -177,7 +217,9 @@ def test_staff_fulfil_an_order_in_the_admin_and_the_customer_sees_it(
 ):
     customer = UserFactory()
     staff = StaffFactory(is_superuser=True)
-    order = place_order(user=customer, lines=[(products["mug"].pk, 1)])
+    order = place_order(
+        user=customer, lines=[(products["mug"].pk, 1)], delivery=delivered(customer)
+    )
     mark_paid(order=order)
 
     admin = new_page()
@@ -231,14 +273,17 @@ A11Y_CHECK = """() => {
 def test_pages_fit_a_phone_and_pass_basic_accessibility_checks(new_page, products):
     customer = UserFactory()
     cart.set_quantity(product_id=products["mug"].pk, quantity=50, user=customer)  # > stock
-    order = place_order(user=customer, lines=[(products["tee"].pk, 1)])
+    order = place_order(
+        user=customer, lines=[(products["tee"].pk, 1)], delivery=delivered(customer)
+    )
     page = new_page(viewport=PHONE)
     pages = ["/", products["mug"].get_absolute_url(), "/accounts/register/", "/accounts/login/"]
     for url in pages:
         page.goto(url)
         assert page.evaluate(A11Y_CHECK) == [], url
     log_in(page, customer.email)
-    for url in ["/cart/", "/checkout/", "/orders/", f"/orders/{order.pk}/", "/nowhere/"]:
+    checkout_steps = ["/checkout/", "/checkout/shipping/", "/checkout/review/"]
+    for url in ["/cart/", *checkout_steps, "/orders/", f"/orders/{order.pk}/", "/nowhere/"]:
         page.goto(url)
         assert page.evaluate(A11Y_CHECK) == [], url
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
@@ -272,3 +317,56 @@ def test_paying_while_the_webhook_is_late_shows_the_order_paid_with_nothing_to_c
     stripe_sim_live.release_events()
     stripe_sim_live.wait_for_deliveries(timeout=10)
     assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
+
+
+def test_a_customer_checks_out_with_an_address_express_shipping_a_coupon_and_tax(
+    new_page, products, stripe_sim_live
+):
+    ShippingMethodFactory(
+        code="express", name="Express", price=Decimal("9.90"), countries=["DE", "AT"]
+    )
+    TaxRateFactory(country="DE", rate=Decimal("19.00"))
+    CouponFactory(code="CAMP15", kind=Coupon.Kind.PERCENT, value=Decimal("15"), max_uses=5)
+    customer = UserFactory()
+    page = new_page()
+    log_in(page, customer.email)
+    add_to_cart(page, "Enamel camp mug", 3)
+
+    page.get_by_role("link", name="Check out").click()
+    enter_address(page)
+    # Only the methods for Germany, with their prices.
+    expect(page.get_by_test_id("shipping-method")).to_have_count(2)
+    expect(page.get_by_label("Express: $9.90")).to_be_visible()
+    page.get_by_label("Express: $9.90").check()
+    page.get_by_role("button", name="Continue to review").click()
+    page.get_by_label("Coupon code").fill("camp15")
+    page.get_by_role("button", name="Apply").click()
+    # 37.50 - 5.63 (15%, 5.625 half up) + 9.90 = 41.77; tax 19%: 7.9363 -> 7.94
+    expect(page.get_by_test_id("breakdown-subtotal")).to_have_text("$37.50")
+    expect(page.get_by_test_id("breakdown-discount")).to_have_text(
+        re.compile(r"^\W\$5\.63$")
+    )  # a minus sign
+    expect(page.get_by_test_id("breakdown-shipping")).to_have_text("$9.90")
+    expect(page.get_by_test_id("breakdown-tax")).to_have_text("$7.94")
+    expect(page.get_by_test_id("total")).to_have_text("$49.71")
+    expect(page.get_by_test_id("address")).to_contain_text("Unter den Linden 1")
+    save_doc_screenshot(page, "checkout-review")
+    page.get_by_role("button", name="Place order").click()
+    expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}/pay/$"))
+    order = Order.objects.get(pk=page.url.split("/")[-3])
+    expect(page.get_by_role("button", name=re.compile(r"^Pay "))).to_contain_text("49.71")
+    pay(page, GOOD_CARD)
+
+    expect(page).to_have_url(re.compile(rf"/orders/{order.pk}/$"))
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WAIT)
+    expect(page.get_by_test_id("total")).to_have_text("$49.71")
+    expect(page.get_by_test_id("address")).to_contain_text("Berlin")
+    order = Order.objects.get(pk=order.pk)
+    assert (order.status, order.total, order.coupon_code, order.shipping_method_code) == (
+        Order.Status.PAID,
+        Decimal("49.71"),
+        "CAMP15",
+        "express",
+    )
+    assert order.payment.amount == Decimal("49.71")
+    assert Coupon.objects.get().uses == 1

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import linebreaksbr
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from core.templatetags.money import money
 from orders import emails
 from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderEmail, OrderItem
+from orders.selectors import address_lines
 from orders.services import cancel_order, fulfil_order
 
 # The transitions staff run by hand, each through its service.
@@ -64,7 +66,13 @@ class OrderAdmin(admin.ModelAdmin):
         "status",
         "currency",
         "subtotal",
+        "discount_total",
+        "shipping_total",
+        "tax_total",
         "total",
+        "coupon_code",
+        "shipping_method_name",
+        "delivery_address",
         "expires_at",
         "restocked",
         "carrier",
@@ -79,6 +87,11 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # orders come from checkout
+
+    @admin.display(description=gettext_lazy("delivery address"))
+    def delivery_address(self, order):
+        """The address as checkout copied it, one line each."""
+        return linebreaksbr(address_lines(order.shipping_address)) or "-"
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -6,6 +6,7 @@ Object access: customers reach only their own orders; anyone else's order answer
 check staff and their permission first, so a customer gets the same 403 whatever the id.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
@@ -26,7 +27,7 @@ from core.api import (
     error_responses,
 )
 from orders import services as order_services
-from orders.checkout import checkout_cart, place_order
+from orders.checkout import checkout_cart, place_order, quote_cart, quote_order
 from orders.models import Order
 from orders.selectors import orders_with_details
 from orders.serializers import (
@@ -34,6 +35,7 @@ from orders.serializers import (
     FulfilSerializer,
     OrderFilterSerializer,
     OrderSerializer,
+    QuoteSerializer,
 )
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -80,13 +82,14 @@ class CheckoutView(APIView):
         serializer = CheckoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key")
-        items = serializer.validated_data.get("items")
+        lines, delivery = serializer.lines(), serializer.delivery()
         try:
-            if items is None:
-                order = checkout_cart(user=request.user, idempotency_key=key)
+            if lines is None:
+                order = checkout_cart(user=request.user, idempotency_key=key, delivery=delivery)
             else:
-                lines = [(line["product_id"], line["quantity"]) for line in items]
-                order = place_order(user=request.user, lines=lines, idempotency_key=key)
+                order = place_order(
+                    user=request.user, lines=lines, idempotency_key=key, delivery=delivery
+                )
         except IntegrityError:
             # The user was deleted after the token was issued: answer as the token
             # authentication that reads the user would have.
@@ -99,6 +102,32 @@ class CheckoutView(APIView):
             OrderSerializer(order, context={"request": request}).data,
             status=status.HTTP_200_OK if getattr(order, "replayed", False) else 201,
         )
+
+
+class QuoteView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [CheckoutThrottle]
+
+    @extend_schema(
+        operation_id="orders_quote",
+        tags=["orders"],
+        request=CheckoutSerializer,
+        description=(
+            "The totals checkout would charge for the same body. Reserves nothing and "
+            "counts no coupon use; the same errors as checkout (but stock, which only "
+            "checkout can check)."
+        ),
+        responses={200: QuoteSerializer, **error_responses(400, 401, 409, 429)},
+    )
+    def post(self, request):
+        serializer = CheckoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lines, delivery = serializer.lines(), serializer.delivery()
+        if lines is None:
+            quote = quote_cart(user=request.user, delivery=delivery)
+        else:
+            quote = quote_order(user=request.user, lines=lines, delivery=delivery)
+        return Response(QuoteSerializer.of(quote, currency=settings.SHOP_CURRENCY))
 
 
 class OrderListView(generics.ListAPIView):

@@ -2,11 +2,13 @@
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.actions import Action, Entity
 from audit.services import Change
@@ -16,17 +18,40 @@ from orders.events import OrderPlaced
 from orders.exceptions import IdempotencyConflict
 from orders.metrics import count_checkout
 from orders.models import Order, OrderItem
+from pricing import coupons
+from pricing.exceptions import ShippingRequired
+from pricing.totals import Quote, price_order
 from shop import cart, inventory
 from shop.exceptions import InvalidCart
-from shop.models import Product
+from shop.models import Address, Product
 
 MAX_QUANTITY = 1000
 MAX_LINES = 100
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What the customer chose beside the lines: all optional (API.md's checkout body)."""
+
+    shipping_address_id: int | None = None
+    shipping_method: str | None = None
+    coupon: str | None = None
+
+    def canonical(self) -> str:
+        coupon = (self.coupon or "").strip().lower()
+        return f"{self.shipping_address_id or ''}|{self.shipping_method or ''}|{coupon}"
+
+
+NO_DELIVERY = Delivery()
+
+
 @count_checkout  # metrics: one count per checkout, by outcome
 def place_order(
-    *, user, lines: Iterable[tuple[int, int]], idempotency_key: str | None = None
+    *,
+    user,
+    lines: Iterable[tuple[int, int]],
+    idempotency_key: str | None = None,
+    delivery: Delivery = NO_DELIVERY,
 ) -> Order:
     """Place an order for `lines` and reserve its stock, all or nothing.
 
@@ -36,16 +61,24 @@ def place_order(
     every audit event in one INSERT. The lock is taken last so it is held as briefly as
     possible. Any error rolls all of it back.
 
-    With an `idempotency_key`, the same user sending the same lines again gets the order
-    made the first time (`order.replayed` is True); the same key with other lines raises
-    IdempotencyConflict. Concurrent requests with one key make one order: the unique
-    constraint on (user, key) lets one insert win and the others replay it.
+    `delivery` carries the address, shipping method and coupon: the order is priced by
+    pricing.totals (quote_order shows the same figures) and keeps a snapshot of them. A
+    coupon's use is taken under its row lock after the order row is inserted and before
+    the inventory rows are locked (the global lock order).
+
+    With an `idempotency_key`, the same user sending the same lines and delivery again
+    gets the order made the first time (`order.replayed` is True); the same key with
+    another request raises IdempotencyConflict. Concurrent requests with one key make one
+    order: the unique constraint on (user, key) lets one insert win and the others replay
+    it.
 
     Raises InvalidCart (empty, unknown or inactive product, duplicate lines, quantity
-    outside 1..1000) and InsufficientStock (with product_id, requested, available).
+    outside 1..1000), InsufficientStock (with product_id, requested, available) and the
+    pricing errors (ShippingRequired, ShippingUnavailable, InvalidCoupon,
+    CouponExhausted); any of them leaves nothing reserved and no use counted.
     """
     quantities = _validate_lines(lines)
-    fingerprint = _fingerprint(quantities)
+    fingerprint = _fingerprint(quantities, delivery)
     if idempotency_key is not None:
         if not 1 <= len(idempotency_key) <= 255:
             raise InvalidCart("The idempotency key must be 1 to 255 characters.")
@@ -58,6 +91,7 @@ def place_order(
         order = _place(
             user=user,
             quantities=quantities,
+            delivery=delivery,
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
         )
@@ -91,7 +125,9 @@ def _start_payment(order: Order) -> Order:
 
 
 @count_checkout
-def checkout_cart(*, user, idempotency_key: str | None = None) -> Order:
+def checkout_cart(
+    *, user, idempotency_key: str | None = None, delivery: Delivery = NO_DELIVERY
+) -> Order:
     """Place an order for everything in the user's cart.
 
     The HTML checkout and the API's `{}` checkout both come here. The cart keeps its
@@ -105,7 +141,7 @@ def checkout_cart(*, user, idempotency_key: str | None = None) -> Order:
         if placed is not None:
             placed.replayed = True
             return placed
-    return place_order(user=user, lines=lines, idempotency_key=idempotency_key)
+    return place_order(user=user, lines=lines, idempotency_key=idempotency_key, delivery=delivery)
 
 
 def _validate_lines(lines) -> dict[int, int]:
@@ -129,8 +165,10 @@ def _validate_lines(lines) -> dict[int, int]:
     return quantities
 
 
-def _fingerprint(quantities: dict[int, int]) -> str:
+def _fingerprint(quantities: dict[int, int], delivery: Delivery) -> str:
     canonical = ",".join(f"{pid}x{q}" for pid, q in sorted(quantities.items()))
+    if delivery != NO_DELIVERY:  # orders placed before v1.1 keep their fingerprints
+        canonical += f"/{delivery.canonical()}"
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -144,17 +182,30 @@ def _replay(*, user, idempotency_key: str, fingerprint: str) -> Order | None:
     return order
 
 
-@transaction.atomic
-def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
-    # Everything that needs no lock comes first, so the stock rows stay locked only for
-    # the lock itself, the stock update, the audit insert and the commit. Rows inserted
-    # here are invisible to others until the commit and vanish on any error below.
+def quote_order(
+    *, user, lines: Iterable[tuple[int, int]], delivery: Delivery = NO_DELIVERY
+) -> Quote:
+    """What placing this order would cost: the same checks and figures as place_order,
+    without reserving anything or counting a coupon use. Raises the same errors (but
+    InsufficientStock, which only the stock lock can tell)."""
+    quantities = _validate_lines(lines)
+    _items, quote = _price(user=user, quantities=quantities, delivery=delivery)
+    return quote
+
+
+def quote_cart(*, user, delivery: Delivery = NO_DELIVERY) -> Quote:
+    """quote_order for everything in the user's cart."""
+    return quote_order(user=user, lines=cart.get_cart(user=user).checkout_lines, delivery=delivery)
+
+
+def _price(*, user, quantities: dict[int, int], delivery: Delivery):
+    """The order's items (unsaved, price snapshots) and its Quote (pricing.totals)."""
     # Only the columns an order item copies (not the description), and without the
     # model's default ordering by name, which a lookup by id has no use for.
     products = (
         Product.objects.purchasable()
         .filter(pk__in=quantities)
-        .only("sku", "name", "price", "currency")
+        .only("sku", "name", "price", "currency", "requires_shipping")
         .order_by()
         .in_bulk()
     )
@@ -175,12 +226,43 @@ def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
         )
         for pid, q in sorted(quantities.items())
     ]
-    subtotal = sum((item.line_total for item in items), Decimal("0.00"))
+    address = None
+    if delivery.shipping_address_id is not None:
+        address = Address.objects.filter(user=user, pk=delivery.shipping_address_id).first()
+        if address is None:
+            raise ShippingRequired(_("This address is not in your address book."))
+    quote = price_order(
+        user=user,
+        subtotal=sum((item.line_total for item in items), Decimal("0.00")),
+        requires_shipping=any(products[pid].requires_shipping for pid in quantities),
+        address=address,
+        shipping_method_code=delivery.shipping_method,
+        coupon_code=delivery.coupon,
+    )
+    return items, quote
+
+
+@transaction.atomic
+def _place(*, user, quantities, delivery, idempotency_key, fingerprint) -> Order:
+    # Everything that needs no lock comes first, so the stock rows stay locked only for
+    # the lock itself, the stock update, the audit insert and the commit. Rows inserted
+    # here are invisible to others until the commit and vanish on any error below.
+    items, quote = _price(user=user, quantities=quantities, delivery=delivery)
+    totals = quote.totals
+    method = quote.shipping_method
     order = Order(
         user=user,
         currency=settings.SHOP_CURRENCY,
-        subtotal=subtotal,
-        total=subtotal,
+        subtotal=totals.subtotal,
+        discount_total=totals.discount_total,
+        shipping_total=totals.shipping_total,
+        tax_total=totals.tax_total,
+        total=totals.total,
+        shipping_address=quote.address,
+        shipping_method_code=method.code if method else "",
+        shipping_method_name=method.name if method else "",
+        coupon=quote.coupon,
+        coupon_code=quote.coupon.code if quote.coupon else "",
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
         expires_at=timezone.now() + settings.RESERVATION_TTL,
@@ -199,6 +281,9 @@ def _place(*, user, quantities, idempotency_key, fingerprint) -> Order:
         order.pk,
         after={"status": order.status, "total": str(order.total), "currency": order.currency},
     )
+    if quote.coupon is not None:
+        # Lock order: the (new) order row, the coupon row, then the inventory rows.
+        coupons.redeem(coupon_id=quote.coupon.pk, user=user, order_id=order.pk)
     inventory.reserve(
         quantities=quantities,
         actor=user,

@@ -43,6 +43,7 @@ from audit.actions import Action, Entity
 from audit.services import Change, record_many
 from orders.metrics import count_email_send
 from orders.models import Order, OrderEmail
+from orders.selectors import address_lines
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +209,7 @@ def build_message(
         **(extra or {}),
         "order": order,
         "items": list(order.items.all()),
+        "address_lines": address_lines(order.shipping_address),
         "kind": kind.value,
         "order_url": f"{settings.SHOP_BASE_URL}{order.get_absolute_url()}",
         "shop_url": settings.SHOP_BASE_URL,

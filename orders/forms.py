@@ -1,4 +1,8 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from shop.addresses import FIELDS
+from shop.models import Address
 
 
 class CheckoutForm(forms.Form):
@@ -6,3 +10,38 @@ class CheckoutForm(forms.Form):
     double click or a resubmitted form places one order."""
 
     token = forms.CharField(min_length=16, max_length=255, widget=forms.HiddenInput)
+
+
+class AddressForm(forms.ModelForm):
+    """A new address for the book, entered at checkout."""
+
+    class Meta:
+        model = Address
+        fields = list(FIELDS)
+
+
+class AddressChoiceForm(forms.Form):
+    """An address of the customer's book."""
+
+    address = forms.ModelChoiceField(
+        queryset=Address.objects.none(),
+        widget=forms.RadioSelect,
+        label=_("Deliver to"),
+        empty_label=None,
+    )
+
+    def __init__(self, *args, addresses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["address"].queryset = addresses
+
+
+class ShippingForm(forms.Form):
+    method = forms.ChoiceField(widget=forms.RadioSelect, label=_("Shipping method"))
+
+    def __init__(self, *args, methods, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = [(m.code, m.name) for m in methods]
+
+
+class CouponForm(forms.Form):
+    coupon = forms.CharField(label=_("Coupon code"), max_length=50)

@@ -35,7 +35,21 @@ class Order(FSMModelMixin, models.Model):
     status = FSMField(default=Status.CREATED, choices=Status.choices, protected=True, db_index=True)
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    # The breakdown as checkout priced it (pricing.totals); total is its sum (CHECK below).
+    # Database defaults too, so rows inserted without them (older code, raw SQL) hold.
+    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
+    shipping_total = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
+    tax_total = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
     total = models.DecimalField(max_digits=12, decimal_places=2)
+    # Snapshots: what the customer chose, as it was at checkout.
+    shipping_address = models.JSONField(null=True, blank=True)
+    shipping_method_code = models.CharField(max_length=50, blank=True, db_default="")
+    shipping_method_name = models.CharField(max_length=100, blank=True, db_default="")
+    coupon_code = models.CharField(max_length=50, blank=True, db_default="")
+    # The coupon itself, so a late payment can take its use again (orders.services).
+    coupon = models.ForeignKey(
+        "pricing.Coupon", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # NULL, not "": orders without a key must not collide in the unique constraint.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     # Hash of the checkout request, so a reused idempotency key with another cart is caught.
@@ -59,6 +73,20 @@ class Order(FSMModelMixin, models.Model):
                 name="order_unique_idempotency_key_per_user",
             ),
             models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    total=models.F("subtotal")
+                    - models.F("discount_total")
+                    + models.F("shipping_total")
+                    + models.F("tax_total")
+                ),
+                name="order_total_is_its_breakdown",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(discount_total__gte=0, shipping_total__gte=0, tax_total__gte=0)
+                & models.Q(discount_total__lte=models.F("subtotal")),
+                name="order_breakdown_in_range",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "expires_at"], name="order_status_expiry_idx"),
@@ -82,6 +110,13 @@ class Order(FSMModelMixin, models.Model):
     def holds_stock(self) -> bool:
         """Still awaiting its payment, with its stock reserved."""
         return self.status in self.HOLDING_STOCK
+
+    @property
+    def shipping_method(self) -> dict | None:
+        """`{code, name}` of the shipping method chosen at checkout, or None."""
+        if not self.shipping_method_code:
+            return None
+        return {"code": self.shipping_method_code, "name": self.shipping_method_name}
 
     # Transitions: bodies stay empty; orders.services does the work around them.
 

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from django.db.models import (
     Count,
+    F,
     IntegerField,
     Min,
     OuterRef,
@@ -15,11 +16,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from audit.actions import Action, Entity
 from audit.selectors import history_of
 from orders.models import Order, OrderEmail, OrderItem
+from pricing.selectors import coupon_discrepancies, coupon_use_order_ids
 from shop.models import Inventory
 
 # What the customer reads on the order page for each audit action; others stay internal.
@@ -80,14 +82,20 @@ def order_timeline(*, order: Order) -> list[dict]:
     ]
 
 
-def order_total_rows(*, order: Order) -> list[dict]:
-    """The rows under an order's items, in the order a customer reads them:
-    `{label, amount, grand}`, the grand total last. Each part of the total that the order
-    records is one row here, so pages render the breakdown without knowing its parts."""
-    return [
-        {"label": _("Subtotal"), "amount": order.subtotal, "grand": False},
-        {"label": _("Total"), "amount": order.total, "grand": True},
+def address_lines(snapshot: dict | None) -> str:
+    """An order's address snapshot as it goes on a parcel: one line each, blanks left out."""
+    if not snapshot:
+        return ""
+    lines = [
+        snapshot.get("full_name", ""),
+        snapshot.get("line1", ""),
+        snapshot.get("line2", ""),
+        " ".join(filter(None, [snapshot.get("postal_code", ""), snapshot.get("city", "")])),
+        snapshot.get("region", ""),
+        countries.name(snapshot.get("country", "")) or snapshot.get("country", ""),
+        snapshot.get("phone", ""),
     ]
+    return "\n".join(line for line in lines if line)
 
 
 def order_quantities(order: Order) -> dict[int, int]:
@@ -182,6 +190,32 @@ def stock_discrepancies() -> list[dict]:
             broken.append("reserved != quantities of pending orders")
         if broken:
             problems.append({**row, "broken": broken})
+    return problems
+
+
+def money_discrepancies() -> list[dict]:
+    """Orders whose totals break the money invariant of DESIGN.md, and coupons whose
+    use count is off; empty when all is well.
+
+    - every order: total == subtotal - discount_total + shipping_total + tax_total (also
+      a CHECK), and no order holds a coupon use it may not (an order that ended unpaid
+      gave it back; `coupon_uses` of pricing are the rest);
+    - every coupon: uses == its use rows, never above max_uses (pricing.selectors).
+    The payments side (PaymentIntent amount == total, refunds <= total) is
+    payments.selectors.payment_discrepancies. Three queries.
+    """
+    breakdown = F("subtotal") - F("discount_total") + F("shipping_total") + F("tax_total")
+    problems = [
+        {"order_id": row["pk"], "total": row["total"], "broken": ["total != its breakdown"]}
+        for row in Order.objects.exclude(total=breakdown).values("pk", "total")
+    ]
+    ended_unpaid = (Order.Status.CANCELLED, Order.Status.EXPIRED, Order.Status.FAILED)
+    holding = Order.objects.filter(pk__in=coupon_use_order_ids(), status__in=ended_unpaid)
+    problems.extend(
+        {"order_id": pk, "broken": ["an order ended unpaid holds a coupon use"]}
+        for pk in holding.values_list("pk", flat=True)
+    )
+    problems.extend(coupon_discrepancies())
     return problems
 
 

@@ -1,8 +1,9 @@
 """Order lifecycle: each function is one FSM transition with its side effects.
 
-Every function locks the order row first (then inventory rows, in product-id order,
-through shop.inventory), checks the transition is allowed, changes stock, saves the
-order, writes the audit event and publishes the order's domain event
+Every function locks the order row first (then the coupon row through pricing.coupons,
+then inventory rows, in product-id order, through shop.inventory), checks the
+transition is allowed, changes stock, saves the order, writes the audit event and
+publishes the order's domain event
 (orders.events), all in one transaction. Callers pass the order they hold; the
 function re-reads it under the lock, so a stale copy cannot cause a double release,
 and returns the fresh one.
@@ -39,6 +40,8 @@ from orders.events import (
 from orders.exceptions import InvalidShipment, InvalidTransition
 from orders.models import Order
 from orders.selectors import order_quantities, pending_quantity, stock_discrepancies
+from pricing import coupons
+from pricing.exceptions import CouponExhausted
 from shop import cart, inventory
 from shop.exceptions import InsufficientStock
 
@@ -149,6 +152,7 @@ def cancel_order(*, order: Order, actor) -> Order:
         if order.status in Order.SOLD:
             return order  # the payment went through meanwhile: the customer has paid
         ensure_can(order, order.cancel)
+        coupons.give_back(order_id=order.pk, actor=actor)
         inventory.release(
             quantities=order_quantities(order), actor=actor, reason=f"order {order.pk} cancelled"
         )
@@ -179,6 +183,7 @@ def expire_order(*, order: Order) -> bool:
         order = lock_order(order_id=order.pk)
         if not _expirable(order):
             return False
+        coupons.give_back(order_id=order.pk)
         inventory.release(quantities=order_quantities(order), reason=f"order {order.pk} expired")
         _run(order, order.expire, action=Action.ORDER_EXPIRED)
         emails.enqueue(order_id=order.pk, kind=emails.Kind.EXPIRED)
@@ -272,6 +277,7 @@ def fail_order(*, order: Order, reason: str = "") -> Order:
     """The payment ended for good (the PaymentIntent was cancelled): release the stock."""
     order = lock_order(order_id=order.pk)
     ensure_can(order, order.fail)
+    coupons.give_back(order_id=order.pk)
     inventory.release(quantities=order_quantities(order), reason=f"order {order.pk} payment failed")
     _run(order, order.fail, action=Action.ORDER_FAILED, reason=reason)
     events.publish(OrderFailed(order=order))
@@ -282,21 +288,26 @@ def recover_late_payment(*, order: Order) -> bool:
     """A payment succeeded after the order expired, was cancelled or failed.
 
     Re-reserve and commit every line if the stock is still there and mark the order
-    paid; returns True. If any line is short, nothing changes and it returns False:
-    the caller refunds the payment in full.
+    paid; returns True. The coupon use the order gave back when it ended is taken
+    again, so a coupon is never used more than `max_uses` times (its dates and
+    activity are not checked again: the customer was charged the price they were
+    quoted). If any line is short or the coupon is used up meanwhile, nothing changes
+    and it returns False: the caller refunds the payment in full.
     """
     try:
         with transaction.atomic():
             order = lock_order(order_id=order.pk)
             ensure_can(order, order.recover_late_payment)
             events.publish(OrderPaying(order=order))
+            if order.coupon_id is not None:
+                coupons.redeem(coupon_id=order.coupon_id, user=order.user, order_id=order.pk)
             quantities = order_quantities(order)
             reason = f"order {order.pk} paid late"
             inventory.reserve(quantities=quantities, reason=reason)
             inventory.commit(quantities=quantities, reason=reason)
             _run(order, order.recover_late_payment, action=Action.ORDER_PAID_LATE)
             _after_payment(order, quantities)
-    except InsufficientStock:
+    except (InsufficientStock, CouponExhausted):
         return False
     return True
 

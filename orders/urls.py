@@ -4,10 +4,14 @@ the storefront's pages (`shop:checkout`, /checkout/)."""
 
 from django.urls import path
 
-from orders import views
+from orders import checkout_pages, views
 
 checkout_patterns = [
-    path("checkout/", views.checkout, name="checkout"),
+    path("checkout/", checkout_pages.checkout, name="checkout"),
+    path("checkout/address/", checkout_pages.address_step, name="checkout-address"),
+    path("checkout/shipping/", checkout_pages.shipping_step, name="checkout-shipping"),
+    path("checkout/review/", checkout_pages.review_step, name="checkout-review"),
+    path("checkout/coupon/", checkout_pages.coupon_step, name="checkout-coupon"),
 ]
 
 order_patterns = [

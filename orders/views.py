@@ -1,11 +1,10 @@
-"""The customer's HTML pages for checkout and orders (the payment page is payments').
+"""The customer's HTML order pages (checkout is orders.checkout_pages', the payment page
+payments').
 
 Thin: each view parses the request, calls the service or selector the API calls too
-(`checkout_cart`, `cancel_order`) and maps a ShopError to a message.
+(`cancel_order`) and maps a ShopError to a message.
 A customer only ever sees their own orders; anyone else's answers 404.
 """
-
-import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,17 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_fsm import can_proceed
 
 from core.exceptions import ShopError
 from orders import selectors
-from orders.checkout import checkout_cart
-from orders.forms import CheckoutForm
 from orders.models import Order
 from orders.reorder import buy_again
 from orders.services import cancel_order
-from shop import cart
 
 PAGE_SIZE = 20
 
@@ -38,45 +34,6 @@ def _own_order(request, pk) -> Order:
 
 def _awaiting_payment(order: Order) -> bool:
     return order.status in Order.HOLDING_STOCK and order.expires_at > timezone.now()
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def checkout(request):
-    if request.method == "POST":
-        return _place(request)
-    contents = cart.get_cart(user=request.user)
-    if not contents.lines:
-        messages.info(request, _("Your cart is empty: add something first."))
-        return redirect("shop:cart")
-    form = CheckoutForm(initial={"token": uuid.uuid4().hex})
-    short = [line for line in contents.lines if line.exceeds_stock]
-    return render(
-        request, "orders/checkout.html", {"cart": contents, "form": form, "short_lines": short}
-    )
-
-
-def _place(request):
-    form = CheckoutForm(request.POST)
-    if not form.is_valid():
-        messages.error(
-            request, _("The checkout form was incomplete. Please review and try again.")
-        )
-        return redirect("shop:checkout")
-    try:
-        order = checkout_cart(user=request.user, idempotency_key=form.cleaned_data["token"])
-    except ShopError as exc:
-        messages.error(request, exc.detail)
-        return redirect("shop:cart")
-    if getattr(order, "replayed", False):
-        messages.info(request, _("This order was already placed."))
-    else:
-        messages.success(
-            request,
-            _("Order %(order)s placed: your items are reserved while you pay.")
-            % {"order": order.short_id},
-        )
-    return redirect("orders:pay", pk=order.pk)
 
 
 @login_required
@@ -132,7 +89,6 @@ def order_confirmation(request, pk):
         {
             "order": order,
             "items": order.items.all(),
-            "totals": selectors.order_total_rows(order=order),
         },
     )
 

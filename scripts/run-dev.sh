@@ -47,4 +47,5 @@ fi
 
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
+$PY manage.py seed_pricing
 $PY manage.py runserver "127.0.0.1:$PORT"

@@ -11,7 +11,7 @@ from treebeard.forms import movenodeform_factory
 from core.admin import ReadOnlyStackedInline, requires_permission
 from core.exceptions import ShopError
 from shop import images, inventory, variants
-from shop.models import Category, Inventory, Product, ProductImage, User
+from shop.models import Address, Category, Inventory, Product, ProductImage, User
 from shop.services import EDITABLE_FIELDS, create_product, update_product
 
 
@@ -95,7 +95,15 @@ class ProductForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = ["sku", "name", "description", "price", "is_active", "categories"]
+        fields = [
+            "sku",
+            "name",
+            "description",
+            "price",
+            "is_active",
+            "requires_shipping",
+            "categories",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -231,6 +239,7 @@ class ProductAdmin(admin.ModelAdmin):
                 "price",
                 "is_active",
                 "categories",
+                "requires_shipping",
                 "initial_stock",
                 "option_names",
             ]
@@ -244,10 +253,21 @@ class ProductAdmin(admin.ModelAdmin):
                 "description",
                 "price",
                 "is_active",
+                "requires_shipping",
                 "categories",
             ]
         if obj.is_child:
-            return ["sku", "slug", "merchant", "parent", "options", "name", "price", "is_active"]
+            return [
+                "sku",
+                "slug",
+                "merchant",
+                "parent",
+                "options",
+                "name",
+                "price",
+                "is_active",
+                "requires_shipping",
+            ]
         return [
             "sku",
             "slug",
@@ -256,6 +276,7 @@ class ProductAdmin(admin.ModelAdmin):
             "description",
             "price",
             "is_active",
+            "requires_shipping",
             "categories",
         ]
 
@@ -308,6 +329,7 @@ class ProductAdmin(admin.ModelAdmin):
                 description=obj.description,
                 price=obj.price,
                 is_active=obj.is_active,
+                requires_shipping=obj.requires_shipping,
                 initial_stock=form.cleaned_data.get("initial_stock") or 0,
                 actor=request.user,
             )
@@ -378,3 +400,14 @@ class ProductAdmin(admin.ModelAdmin):
                 self.message_user(
                     request, f"{product}: {quantity} unit(s) added.", messages.SUCCESS
                 )
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    """Customers' address books (orders keep their own copy)."""
+
+    list_display = ["full_name", "user", "city", "postal_code", "country"]
+    list_filter = ["country"]
+    search_fields = ["full_name", "user__email", "city", "postal_code"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]

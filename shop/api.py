@@ -17,10 +17,11 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from core.api import EMPTY_RESPONSE, AuthThrottle, StaffWithPermission, error_responses
-from shop import cart, inventory, selectors, services
+from shop import addresses, cart, inventory, selectors, services
 from shop.filters import ProductFilter
 from shop.models import Inventory
 from shop.serializers import (
+    AddressSerializer,
     AdjustSerializer,
     CartQuantitySerializer,
     CartSerializer,
@@ -343,3 +344,73 @@ class CartItemView(APIView):
     def delete(self, request, product_id):
         cart.set_quantity(product_id=product_id, quantity=0, user=request.user)
         return _cart_response(request.user)
+
+
+# --- address book ----------------------------------------------------------------------------
+
+
+class AddressListCreateView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = AddressSerializer
+
+    def get_queryset(self):
+        return selectors.addresses_of(user=self.request.user)
+
+    @extend_schema(
+        operation_id="addresses_list",
+        tags=["addresses"],
+        responses={200: AddressSerializer(many=True), **error_responses(400, 401, 404)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="addresses_create",
+        tags=["addresses"],
+        request=AddressSerializer,
+        responses={201: AddressSerializer, **error_responses(400, 401)},
+    )
+    def post(self, request):
+        serializer = AddressSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        address = addresses.add_address(user=request.user, **serializer.validated_data)
+        return Response(AddressSerializer(address).data, status=status.HTTP_201_CREATED)
+
+
+class AddressDetailView(APIView):
+    """One address of the user's book; anyone else's answers 404."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get_address(self, pk):
+        return get_object_or_404(selectors.addresses_of(user=self.request.user), pk=pk)
+
+    @extend_schema(
+        operation_id="addresses_retrieve",
+        tags=["addresses"],
+        responses={200: AddressSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request, pk):
+        return Response(AddressSerializer(self.get_address(pk)).data)
+
+    @extend_schema(
+        operation_id="addresses_update",
+        tags=["addresses"],
+        request=AddressSerializer(partial=True),
+        responses={200: AddressSerializer, **error_responses(400, 401, 404)},
+    )
+    def patch(self, request, pk):
+        address = self.get_address(pk)
+        serializer = AddressSerializer(address, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        address = addresses.update_address(address=address, **serializer.validated_data)
+        return Response(AddressSerializer(address).data)
+
+    @extend_schema(
+        operation_id="addresses_destroy",
+        tags=["addresses"],
+        responses={204: EMPTY_RESPONSE, **error_responses(401, 404)},
+    )
+    def delete(self, request, pk):
+        addresses.delete_address(address=self.get_address(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -10,6 +10,7 @@ from django.db.models import Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 from treebeard.mp_tree import MP_Node
 
 from shop.validators import validate_product_image
@@ -195,6 +196,9 @@ class Product(models.Model):
         blank=True,
         help_text=_('A variant\'s value of each option, e.g. {"Size": "M", "Colour": "Blue"}.'),
     )
+    # False for what is never shipped (downloads, gift cards): an order of only such
+    # products needs no address or shipping method.
+    requires_shipping = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     search_vector = SearchVectorField(null=True, editable=False)
@@ -411,3 +415,46 @@ class CartItem(models.Model):
 
     def __str__(self):
         return f"{self.quantity} x {self.product_id}"
+
+
+class Address(models.Model):
+    """An entry of a customer's address book. Orders copy it (`snapshot`), so changing or
+    deleting an address never changes an order."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses"
+    )
+    full_name = models.CharField(_("full name"), max_length=200)
+    line1 = models.CharField(_("address line 1"), max_length=200)
+    line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100)
+    # A state, province or county: the tax rate of (country, region) wins over the country's.
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20)
+    country = CountryField(_("country"))  # ISO 3166-1 alpha-2, upper case
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    SNAPSHOT_FIELDS = (
+        "full_name",
+        "line1",
+        "line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "phone",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "addresses"
+
+    def __str__(self):
+        return f"{self.full_name}, {self.line1}, {self.city}, {self.country.code}"
+
+    def snapshot(self) -> dict:
+        """The address as an order keeps it (plain strings, country as its code)."""
+        data = {field: getattr(self, field) for field in self.SNAPSHOT_FIELDS}
+        data["country"] = self.country.code
+        return data

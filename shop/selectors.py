@@ -2,7 +2,7 @@
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from shop.models import Category, Inventory, Product
+from shop.models import Address, Category, Inventory, Product
 
 
 def products_for_sale(*, category: Category | None = None) -> QuerySet[Product]:
@@ -99,3 +99,8 @@ def low_stock(*, threshold: int, limit: int) -> list[Inventory]:
         .select_related("product")
         .order_by("available", "product__name")[:limit]
     )
+
+
+def addresses_of(*, user) -> QuerySet[Address]:
+    """The user's address book, newest first."""
+    return Address.objects.filter(user=user)

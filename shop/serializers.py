@@ -7,6 +7,8 @@ are a 400. Output serializers are read-only views of models and service results.
 from decimal import Decimal
 
 from django.contrib.auth.signals import user_logged_in
+from django.db import models
+from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -15,10 +17,11 @@ from rest_framework_simplejwt.serializers import (
     TokenRefreshSerializer,
 )
 
-from core.api import RejectUnknownFieldsMixin, StrictSerializer
+from core.api import RejectUnknownFieldsMixin, StrictSerializer, TextField
 from core.money import MONEY
+from shop.addresses import FIELDS
 from shop.cart import MAX_QUANTITY
-from shop.models import Category, Inventory, Product, ProductImage, User
+from shop.models import Address, Category, Inventory, Product, ProductImage, User
 
 # The most units one stock movement (initial stock, an adjustment) may bring in or take
 # away through the API: far above any real delivery, far below the column's range.
@@ -169,6 +172,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "price",
             "currency",
             "available",
+            "requires_shipping",
             "merchant",
             "images",
             "structure",
@@ -194,6 +198,7 @@ class ProductCreateSerializer(StrictSerializer):
     initial_stock = serializers.IntegerField(
         required=False, default=0, min_value=0, max_value=MAX_STOCK_CHANGE
     )
+    requires_shipping = serializers.BooleanField(required=False, default=True)
 
     def validate_sku(self, value):
         if Product.objects.filter(sku=value).exists():
@@ -208,6 +213,7 @@ class ProductUpdateSerializer(StrictSerializer):
     description = serializers.CharField(required=False, allow_blank=True)
     price = serializers.DecimalField(**MONEY, min_value=Decimal("0"), required=False)
     is_active = serializers.BooleanField(required=False)
+    requires_shipping = serializers.BooleanField(required=False)
 
 
 # --- inventory ---------------------------------------------------------------------------
@@ -255,3 +261,22 @@ class CartSerializer(serializers.Serializer):
 class CartQuantitySerializer(StrictSerializer):
     # The range check (0..1000) is the cart service's; the serializer only wants a number.
     quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
+
+
+# --- addresses ---------------------------------------------------------------------------
+
+
+class AddressSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    """An address of the user's book. As input (StrictSerializer's rule for unknown
+    fields), `country` is an ISO 3166-1 code; it always comes back alpha-2, upper case."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: TextField,
+    }
+    country = CountryField()
+
+    class Meta:
+        model = Address
+        fields = ["id", *FIELDS]
+        read_only_fields = ["id"]

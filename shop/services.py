@@ -18,7 +18,7 @@ from audit.services import record
 from shop import inventory
 from shop.models import Inventory, Product, User, login_key
 
-EDITABLE_FIELDS = ("name", "description", "price", "is_active")
+EDITABLE_FIELDS = ("name", "description", "price", "is_active", "requires_shipping")
 EMAIL_TAKEN = _("A user with this email address already exists.")
 
 
@@ -64,6 +64,7 @@ def _product_state(product: Product) -> dict:
         "name": product.name,
         "price": str(product.price),
         "is_active": product.is_active,
+        "requires_shipping": product.requires_shipping,
         # Only merchants' products say whose they are; the shop's stay as they were.
         **({"merchant": product.merchant_id} if product.merchant_id else {}),
     }
@@ -84,6 +85,7 @@ def create_product(
     parent: Product | None = None,
     option_names: list[str] | None = None,
     options: dict[str, str] | None = None,
+    requires_shipping: bool = True,
 ) -> Product:
     """Create a product with its (empty) inventory row, then receive `initial_stock` units.
     With `merchant` (a merchants.Merchant) the product is theirs, else the shop's.
@@ -104,6 +106,7 @@ def create_product(
         parent=parent,
         option_names=option_names or [],
         options=options or {},
+        requires_shipping=requires_shipping,
     )
     product.full_clean()
     product.save()
@@ -128,7 +131,8 @@ def create_product(
 
 @transaction.atomic
 def update_product(*, product: Product, actor, **changes) -> Product:
-    """Change a product's name, description, price or visibility. Orders keep their snapshots."""
+    """Change a product's name, description, price, visibility or shipping need. Orders
+    keep their snapshots."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")

@@ -9,6 +9,7 @@ from django.db import connection
 from bench import db, http_arm, invariants, raw_sql, service_arm
 from bench.common import Scenario
 from orders.models import Order
+from shop.models import Product
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,6 +73,31 @@ def test_service_arm_without_stripe(spread):
     assert any("FOR UPDATE" in q for q in result["sample_queries"])
     _check(result["placed_total"])
     assert set(Order.objects.values_list("status", flat=True)) == {"created"}
+
+
+def test_service_goods_arm_ships_with_a_coupon_and_tax(spread):
+    from decimal import Decimal
+
+    from pricing.models import Coupon
+
+    users = db.seed_users(prefix="svg", count=2)
+    result = service_arm.run(
+        scenario=spread, concurrency=2, duration=0.8, warmup=0.1, users=users, goods=True
+    )
+    assert result["checkouts"] > 0
+    assert result["errors"] == {}
+    # the plain 7, then address, method, coupon, tax rate (pricing), coupon lock, use
+    # row, use count, its audit event
+    assert result["queries_per_checkout"] == 15
+    _check(result["placed_total"])
+    orders = Order.objects.all()
+    assert {(o.coupon_code, o.shipping_method_code) for o in orders} == {
+        ("BENCH10", "bench-parcel")
+    }
+    assert all(o.tax_total > Decimal("0") and o.discount_total > 0 for o in orders)
+    assert Coupon.objects.get().uses == orders.count()
+    # The products are back to not shipped for the plain arms.
+    assert not Product.objects.filter(requires_shipping=True).exists()
 
 
 def test_service_arm_with_stripe_starts_payments(spread, stripe_sim):

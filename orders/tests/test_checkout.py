@@ -317,7 +317,13 @@ def test_product_in_another_currency_is_rejected(customer):
 
 def test_product_without_inventory_row_is_rejected(customer):
     a = ProductFactory(stock=10)
-    bare = Product.objects.create(sku="BARE", name="Bare", slug="bare", price=Decimal("1.00"))
+    bare = Product.objects.create(
+        sku="BARE",
+        name="Bare",
+        slug="bare",
+        price=Decimal("1.00"),
+        requires_shipping=False,
+    )
     state = db_state()
     with pytest.raises(InvalidCart):
         place_order(user=customer, lines=[(a.pk, 1), (bare.pk, 1)])

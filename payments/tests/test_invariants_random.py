@@ -1,7 +1,9 @@
 """A randomized concurrent run of checkouts, card and wallet payments, declines, cancels,
 expiries, refunds, wallet deposits and withdrawals against the simulator with live webhooks;
-some products are merchants' (who also buy, withdraw, and earn); afterwards stock, money,
-every wallet's ledger and every order's earnings must add up."""
+some products are merchants' (who also buy, withdraw, and earn); checkouts ship or not,
+with coupons (one with few uses), shipping and tax. Afterwards stock, money (every order's
+breakdown, PaymentIntent amounts, refunds, coupon uses), every wallet's ledger and every
+order's earnings must add up."""
 
 import random
 import threading
@@ -15,15 +17,22 @@ from django.db.models import Sum
 from core.exceptions import ShopError
 from merchants.tests.factories import make_merchant
 from orders import services as order_services
-from orders.checkout import place_order
+from orders.checkout import Delivery, place_order
 from orders.models import Order
-from orders.selectors import stock_discrepancies
+from orders.selectors import money_discrepancies, stock_discrepancies
 from orders.tests.factories import make_due
 from payments import services
 from payments.models import Payment, Refund, WebhookEvent
+from payments.selectors import payment_discrepancies
 from payments.tests.helpers import sdk, settle
+from pricing.models import Coupon
+from pricing.tests.factories import (
+    CouponFactory,
+    ShippingMethodFactory,
+    TaxRateFactory,
+)
 from shop.tests.concurrency import run_concurrently
-from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+from shop.tests.factories import AddressFactory, ProductFactory, StaffFactory, UserFactory
 from wallets import services as wallet_services
 from wallets.models import Deposit, Earning, LedgerEntry, Withdrawal
 from wallets.selectors import earning_discrepancies, wallet_discrepancies
@@ -41,15 +50,21 @@ def test_random_concurrent_operations_keep_stock_and_money_consistent(stripe_sim
     # Two of the buyers are merchants too: they sell, buy from each other and withdraw.
     merchants = [make_merchant(user=user) for user in users[:2]]
     products = [
-        ProductFactory(stock=12, price=Decimal(price), merchant=merchant)
-        for price, merchant in (
-            ("5.00", None),
-            ("12.50", merchants[0]),
-            ("30.00", None),
-            ("99.99", merchants[1]),
-            ("7.35", merchants[0]),
+        ProductFactory(stock=12, price=Decimal(price), merchant=merchant, requires_shipping=ships)
+        for price, merchant, ships in (
+            ("5.00", None, False),
+            ("12.50", merchants[0], True),
+            ("30.00", None, False),
+            ("99.99", merchants[1], True),
+            ("7.35", merchants[0], False),
         )
     ]
+    addresses = {u.pk: AddressFactory(user=u, country="DE").pk for u in users}
+    ShippingMethodFactory(code="std", price=Decimal("4.95"), free_over=Decimal("100.00"))
+    TaxRateFactory(country="DE", rate=Decimal("19.00"))
+    CouponFactory(code="FEW", kind=Coupon.Kind.FIXED, value=Decimal("7.50"), max_uses=4)
+    CouponFactory(code="PCT", kind=Coupon.Kind.PERCENT, value=Decimal("12.5"))
+    CouponFactory(code="SHIP", kind=Coupon.Kind.FREE_SHIPPING, max_uses_per_customer=1)
     staff = StaffFactory()
     treasurer = StaffFactory(is_superuser=True)
     order_ids: list = []
@@ -71,8 +86,14 @@ def test_random_concurrent_operations_keep_stock_and_money_consistent(stripe_sim
 
     def op_checkout(rng):
         chosen = rng.sample(products, rng.randint(1, 2))
+        user = rng.choice(users)
+        delivery = Delivery(
+            shipping_address_id=addresses[user.pk] if rng.random() < 0.9 else None,
+            shipping_method="std",
+            coupon=rng.choice([None, None, "few", "PCT", "ship"]),
+        )
         order = place_order(
-            user=rng.choice(users), lines=[(p.pk, rng.randint(1, 3)) for p in chosen]
+            user=user, lines=[(p.pk, rng.randint(1, 3)) for p in chosen], delivery=delivery
         )
         with ids_lock:
             order_ids.append(order.pk)
@@ -187,6 +208,9 @@ def test_random_concurrent_operations_keep_stock_and_money_consistent(stripe_sim
     assert WebhookEvent.objects.exclude(status=WebhookEvent.Status.PROCESSED).count() == 0
 
     assert stock_discrepancies() == [], context
+    assert money_discrepancies() == [], context
+    assert payment_discrepancies() == [], context
+    assert Coupon.objects.get(code="FEW").uses <= 4
     assert wallet_discrepancies() == [], context
     # Every paid order credited its merchants (earnings + fees == their line totals),
     # every full refund reversed them, and nothing else earned anything.

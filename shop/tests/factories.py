@@ -5,7 +5,7 @@ from django.utils.text import slugify
 from factory.django import DjangoModelFactory
 
 from core.tests.helpers import grant
-from shop.models import Category, Inventory, Product, User
+from shop.models import Address, Category, Inventory, Product, User
 
 
 class UserFactory(DjangoModelFactory):
@@ -46,6 +46,9 @@ class ProductFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Product {n}")
     slug = factory.Sequence(lambda n: f"product-{n}")
     price = Decimal("10.00")
+    # Not shipped unless a test says so: checkouts of such products need no address or
+    # shipping method, as every checkout did before v1.1. (The model's default is True.)
+    requires_shipping = False
 
     @factory.post_generation
     def stock(obj, create, extracted, **kwargs):
@@ -90,3 +93,15 @@ def make_tee(*, actor, stock: dict[str, int] | None = None) -> Product:
         )
     parent.refresh_from_db()
     return parent
+
+
+class AddressFactory(DjangoModelFactory):
+    class Meta:
+        model = Address
+
+    user = factory.SubFactory(UserFactory)
+    full_name = "Ada Lovelace"
+    line1 = "Unter den Linden 1"
+    city = "Berlin"
+    postal_code = "10117"
+    country = "DE"

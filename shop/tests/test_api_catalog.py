@@ -48,6 +48,7 @@ def test_anonymous_list_shows_active_products_with_stock():
             "merchant": None,
             "images": [],
             **STANDALONE,
+            "requires_shipping": False,  # ProductFactory's default
         }
     ]
 
@@ -133,6 +134,7 @@ def test_staff_create_product_with_initial_stock():
         "merchant": None,
         "images": [],
         **STANDALONE,
+        "requires_shipping": True,
     }
     assert product.inventory.received == 5
     assert AuditEvent.objects.filter(action="product.created", actor=staff).exists()
@@ -286,3 +288,16 @@ def test_adjust_validation_and_permissions():
     customer = client_for(UserFactory()).post(url, {"delta": 1, "reason": "x"}, format="json")
     assert customer.status_code == 403
     assert Inventory.objects.get(pk=product.pk).available == 2
+
+
+def test_staff_create_and_patch_requires_shipping():
+    staff = StaffFactory(permissions=["shop.add_product", "shop.change_product"])
+    client = client_for(staff)
+    response = client.post(api("products"), {**NEW, "requires_shipping": False}, format="json")
+    assert response.status_code == 201
+    assert response.json()["requires_shipping"] is False
+    pk = response.json()["id"]
+    response = client.patch(api(f"products/{pk}"), {"requires_shipping": True}, format="json")
+    assert response.status_code == 200
+    assert response.json()["requires_shipping"] is True
+    assert Product.objects.get(pk=pk).requires_shipping is True

@@ -231,6 +231,7 @@ def test_create_product_with_initial_stock_is_audited_as_a_restock(staff):
         "name": "Camp mug",
         "price": "12.50",
         "is_active": True,
+        "requires_shipping": True,
     }
     restocked = AuditEvent.objects.get(action="inventory.restocked", entity_id=str(product.pk))
     assert restocked.actor == staff
@@ -289,8 +290,9 @@ def test_update_product_is_audited(staff):
     event = AuditEvent.objects.get(action="product.updated")
     assert event.actor == staff
     assert event.entity_id == str(product.pk)
-    assert event.before == {"sku": "LMP-1", "name": "Lamp", "price": "149.99", "is_active": True}
-    assert event.after == {"sku": "LMP-1", "name": "Lamp", "price": "129.00", "is_active": False}
+    same = {"sku": "LMP-1", "name": "Lamp", "requires_shipping": True}
+    assert event.before == {**same, "price": "149.99", "is_active": True}
+    assert event.after == {**same, "price": "129.00", "is_active": False}
 
 
 @pytest.mark.parametrize("changes", [{"sku": "NEW"}, {"slug": "new"}, {"price": 1, "colour": 2}])
