@@ -44,10 +44,13 @@ def order_pay(request, pk):
         except ShopError as exc:
             messages.error(request, exc.detail)
         else:
-            messages.success(request, "The payment form is ready.")
+            messages.success(request, _("The payment form is ready."))
         return redirect("orders:pay", pk=order.pk)
     if order.status not in Order.HOLDING_STOCK:
-        messages.info(request, f"This order is {order.get_status_display().lower()}.")
+        messages.info(
+            request,
+            _("This order is %(status)s.") % {"status": order.get_status_display().lower()},
+        )
         return redirect(order)
     payment = payment_of(order=order)
     if payment is not None and payment.in_flight:  # paid once already, being confirmed

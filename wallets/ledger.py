@@ -14,6 +14,7 @@ locks an order locks it first; wallet rows follow, by id; inventory rows come la
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from audit.actions import Action, Entity
 from audit.services import record
@@ -97,8 +98,11 @@ def post(
     after = before + amount
     if amount < 0 and after < 0 and not may_go_below_zero(wallet=wallet, type=type):
         raise InsufficientFunds(
-            f"The balance of {format_amount(before, wallet.currency)} does not cover "
-            f"{format_amount(-amount, wallet.currency)}."
+            gettext("The balance of %(balance)s does not cover %(amount)s.")
+            % {
+                "balance": format_amount(before, wallet.currency),
+                "amount": format_amount(-amount, wallet.currency),
+            }
         )
     entry = LedgerEntry.objects.create(
         wallet=wallet,

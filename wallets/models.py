@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.money import MONEY
 
@@ -15,9 +17,9 @@ class Wallet(models.Model):
     """
 
     class Kind(models.TextChoices):
-        CUSTOMER = "customer", "Customer"
+        CUSTOMER = "customer", _("Customer")
         # May go below zero, and only through the reversal of earnings on a refund.
-        MERCHANT = "merchant", "Merchant"
+        MERCHANT = "merchant", _("Merchant")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet"
@@ -49,14 +51,14 @@ class Wallet(models.Model):
 
 
 class EntryType(models.TextChoices):
-    DEPOSIT = "deposit", "Deposit"
-    WITHDRAWAL = "withdrawal", "Withdrawal"
-    WITHDRAWAL_REVERSAL = "withdrawal_reversal", "Withdrawal reversed"
-    PAYMENT = "payment", "Payment"
-    REFUND = "refund", "Refund"
-    EARNING = "earning", "Earning"
-    EARNING_REVERSAL = "earning_reversal", "Earning reversed"
-    ADJUSTMENT = "adjustment", "Adjustment"
+    DEPOSIT = "deposit", _("Deposit")
+    WITHDRAWAL = "withdrawal", _("Withdrawal")
+    WITHDRAWAL_REVERSAL = "withdrawal_reversal", _("Withdrawal reversed")
+    PAYMENT = "payment", _("Payment")
+    REFUND = "refund", _("Refund")
+    EARNING = "earning", _("Earning")
+    EARNING_REVERSAL = "earning_reversal", _("Earning reversed")
+    ADJUSTMENT = "adjustment", _("Adjustment")
 
 
 # The sign of an entry's amount follows from its type (adjustments go either way).
@@ -141,9 +143,9 @@ class Deposit(models.Model):
     payments, like an order's), credited to the wallet once when it succeeds."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        CANCELED = "canceled", "Canceled"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        CANCELED = "canceled", _("Canceled")
 
     MIN_AMOUNT = Decimal("1.00")
     MAX_AMOUNT = Decimal("10000.00")
@@ -186,9 +188,10 @@ class Withdrawal(models.Model):
     for; staff pay it out (`paid`) or reject it, which gives the amount back."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        PAID = "paid", "Paid"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Pending")
+        # Paid out to the customer ("Paid" alone is an order's status).
+        PAID = "paid", pgettext_lazy("withdrawal status", "Paid")
+        REJECTED = "rejected", _("Rejected")
 
     MIN_AMOUNT = Decimal("0.01")
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.actions import Action, Entity
 from audit.services import record
@@ -37,8 +38,11 @@ INTENT_CANCELED = "canceled"
 def _money(amount, *, minimum: Decimal, maximum: Decimal | None = None) -> Decimal:
     amount = Decimal(amount)
     if amount != round_money(amount) or amount < minimum or (maximum and amount > maximum):
-        bounds = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
-        raise InvalidAmount(f"The amount must be {bounds}, in whole cents.")
+        if maximum:
+            message = _("The amount must be between %(minimum)s and %(maximum)s, in whole cents.")
+        else:
+            message = _("The amount must be at least %(minimum)s, in whole cents.")
+        raise InvalidAmount(message % {"minimum": minimum, "maximum": maximum})
     return amount
 
 
@@ -66,22 +70,28 @@ def pay_order(*, order: Order, user) -> Order:
     with transaction.atomic():
         order = order_services.lock_order(order_id=order.pk)
         if order.user_id != user.pk:
-            raise NotPermitted("Only the customer who placed the order can pay for it.")
+            raise NotPermitted(_("Only the customer who placed the order can pay for it."))
         if order.status not in Order.HOLDING_STOCK or order.expires_at <= timezone.now():
-            raise InvalidTransition(f"Order {order.short_id} is not awaiting payment.")
+            raise InvalidTransition(
+                _("Order %(number)s is not awaiting payment.") % {"number": order.short_id}
+            )
         if order.total <= 0:
-            raise InvalidTransition(f"Order {order.short_id} has nothing to pay.")
+            raise InvalidTransition(
+                _("Order %(number)s has nothing to pay.") % {"number": order.short_id}
+            )
         wallet = _lock_with_payees(order=order, wallet_id=_wallet_id_of(user))
         if wallet is not None and wallet.is_locked:
             raise WalletLocked()
         if wallet is not None and wallet.currency != order.currency:
             raise InvalidTransition(
-                f"Your wallet holds {wallet.currency.upper()}, not {order.currency.upper()}."
+                _("Your wallet holds %(wallet)s, not %(order)s.")
+                % {"wallet": wallet.currency.upper(), "order": order.currency.upper()}
             )
         if wallet is None or wallet.balance < order.total:
             balance = wallet.balance if wallet is not None else Decimal("0.00")
             raise InsufficientFunds(
-                f"Your balance of {balance} does not cover the order total of {order.total}."
+                _("Your balance of %(balance)s does not cover the order total of %(total)s.")
+                % {"balance": balance, "total": order.total}
             )
         ledger.post(
             wallet=wallet,
@@ -251,7 +261,10 @@ def request_withdrawal(*, user, amount: Decimal) -> Withdrawal:
             raise WalletLocked()
         if wallet is None or wallet.balance < amount:
             balance = wallet.balance if wallet is not None else Decimal("0.00")
-            raise InsufficientFunds(f"Your balance of {balance} does not cover {amount}.")
+            raise InsufficientFunds(
+                _("Your balance of %(balance)s does not cover %(amount)s.")
+                % {"balance": balance, "amount": amount}
+            )
         withdrawal = Withdrawal.objects.create(
             wallet=wallet, amount=amount, currency=wallet.currency
         )

@@ -16,7 +16,9 @@ from orders.models import Order
 from orders.tests.factories import make_order
 from pages.defaults import add_default_pages
 from pages.models import Page
-from shop.tests.factories import ProductFactory, UserFactory
+from shop.tests.factories import ProductFactory, UserFactory, make_category
+from wallets import services as wallet_services
+from wallets.tests.helpers import fund
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +145,48 @@ def test_an_order_message_is_german(german):
     assert [str(m) for m in response.context["messages"]] == [
         f"Bestellung {order.short_id} ist storniert; es wurde nichts berechnet."
     ]
+
+
+def test_the_wallet_page_is_german(german):
+    owner = UserFactory()
+    fund(owner, "100.00")
+    wallet_services.request_withdrawal(user=owner, amount=Decimal("30.00"))
+    german.force_login(owner)
+
+    html = german.get("/wallet/").content.decode()
+
+    assert "<h1>Mein Guthaben</h1>" in html
+    assert 'data-testid="wallet-balance">70,00\xa0$</p>' in html
+    assert "<h2>Mit Karte aufladen</h2>" in html and "<h2>Auszahlen</h2>" in html
+    assert '<label for="id_top_up-amount">Aufladebetrag</label>' in html
+    assert '<label for="id_withdraw-amount">Auszahlungsbetrag</label>' in html
+    assert ">Auszahlung beantragen</button>" in html
+    assert '<h2 id="ledger-heading">Buchungen</h2>' in html
+    assert '<th scope="col" class="num">Saldo danach</th>' in html
+    # The entry types and the withdrawal's status are the models' labels, in German.
+    assert '<th scope="row" data-label="Art">Korrektur</th>' in html
+    assert '<th scope="row" data-label="Art">Auszahlung</th>' in html
+    assert ">Ausstehend</span>" in html
+
+
+def test_a_category_page_and_its_filters_are_german(german):
+    kitchen = make_category("Kitchen")
+    make_category("Mugs", kitchen)
+    ProductFactory(name="Enamel mug", price=Decimal("12.50"), stock=4).categories.add(kitchen)
+
+    html = german.get(
+        "/categories/kitchen/", {"min_price": "cheap", "in_stock": "true", "ordering": "price"}
+    ).content.decode()
+
+    assert '<nav class="breadcrumbs" aria-label="Brotkrümelnavigation">' in html
+    assert '<a href="/">Katalog</a>' in html
+    assert 'aria-label="Filtern und sortieren"' in html
+    assert '<label for="id_min_price">Mindestpreis</label>' in html
+    assert "Geben Sie einen Betrag wie 12 oder 12.50 ein." in html
+    assert '<label for="id_in_stock">Nur vorrätige Artikel</label>' in html
+    assert '<label for="id_ordering">Sortieren nach</label>' in html
+    assert '<option value="">Relevanz</option>' in html
+    assert '<option value="price" selected>Preis aufsteigend</option>' in html
+    assert ">Anwenden</button>" in html and ">Filter zurücksetzen</a>" in html
+    assert 'placeholder="Name, Artikelnummer oder Beschreibung"' in html
+    assert 'aria-label="Unterkategorien"' in html
