@@ -107,6 +107,10 @@ def product_rows(count: int, *, seed: int = 17):
             True,
             created,
             created,
+            "standalone",
+            "[]",
+            "{}",
+            True,
         )
 
 
@@ -114,7 +118,10 @@ def seed(conninfo: str, count: int) -> float:
     """COPY the products (the search trigger fills their vectors), give 90% of them stock,
     then VACUUM ANALYZE as autovacuum would have by now. Returns the seconds it took."""
     began = time.perf_counter()
-    columns = "sku, name, slug, description, price, currency, is_active, created_at, updated_at"
+    columns = (
+        "sku, name, slug, description, price, currency, is_active, created_at, updated_at,"
+        " structure, option_names, options, requires_shipping"
+    )
     with psycopg.connect(conninfo) as conn:
         with conn.cursor().copy(f"COPY shop_product ({columns}) FROM STDIN") as copy:
             for row in product_rows(count):

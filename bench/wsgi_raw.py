@@ -205,7 +205,14 @@ def _order_json(placed: raw_sql.Placed, intent: dict | None, updated_at) -> dict
         "status": "payment_pending" if pending else "created",
         "currency": placed.currency,
         "subtotal": _money(placed.total),
+        # Nothing shipped, no coupon, no tax rate: the v1.1 breakdown of such a cart.
+        "discount_total": "0.00",
+        "shipping_total": "0.00",
+        "tax_total": "0.00",
         "total": _money(placed.total),
+        "coupon": None,
+        "shipping_address": None,
+        "shipping_method": None,
         "items": [
             {
                 "product_id": pid,
@@ -224,6 +231,7 @@ def _order_json(placed: raw_sql.Placed, intent: dict | None, updated_at) -> dict
             "client_secret": (intent.get("client_secret") or None) if pending else None,
             "status": intent["status"],
         },
+        "tracking_number": None,
         "expires_at": _time(placed.expires_at),
         "created_at": _time(placed.created_at),
         "updated_at": _time(updated_at or placed.created_at),

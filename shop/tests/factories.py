@@ -91,6 +91,8 @@ def make_tee(*, actor, stock: dict[str, int] | None = None) -> Product:
             initial_stock=stock[sku],
             actor=actor,
         )
+    # Like ProductFactory's: tests' checkouts ship nothing unless they say so.
+    Product.objects.filter(parent=parent).update(requires_shipping=False)
     parent.refresh_from_db()
     return parent
 
