@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import NamedTuple
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -7,7 +10,7 @@ from django.template.defaultfilters import linebreaksbr
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
@@ -20,10 +23,30 @@ from orders.models import Order, OrderEmail, OrderItem
 from orders.selectors import address_lines
 from orders.services import cancel_order, fulfil_order
 
-# The transitions staff run by hand, each through its service.
+
+class StaffTransition(NamedTuple):
+    """A transition staff run by hand. Its sentences are whole translated phrases, not
+    the label lowercased into a frame: German nouns keep their capital letter."""
+
+    label: str
+    confirm: str
+    done: str  # with %(order)s
+    service: Callable
+
+
 STAFF_TRANSITIONS = {
-    "fulfil": (gettext_lazy("Mark fulfilled"), fulfil_order),
-    "cancel": (gettext_lazy("Cancel order"), cancel_order),
+    "fulfil": StaffTransition(
+        gettext_lazy("Mark fulfilled"),
+        gettext_lazy("Yes, mark it fulfilled"),
+        gettext_lazy("%(order)s: marked fulfilled."),
+        fulfil_order,
+    ),
+    "cancel": StaffTransition(
+        gettext_lazy("Cancel order"),
+        gettext_lazy("Yes, cancel it"),
+        gettext_lazy("%(order)s: cancelled."),
+        cancel_order,
+    ),
 }
 # Those that cannot be undone ask first, on a page of their own (core.admin.confirm_action).
 CONFIRM_FIRST = {"cancel"}
@@ -130,8 +153,8 @@ class OrderAdmin(admin.ModelAdmin):
         if obj is not None:
             may_change = self.has_change_permission(request, obj)
             context["staff_transitions"] = [
-                (name, label)
-                for name, (label, _service) in STAFF_TRANSITIONS.items()
+                (name, transition.label)
+                for name, transition in STAFF_TRANSITIONS.items()
                 if may_change and can_proceed(getattr(obj, name))
             ]
             if may_change and can_proceed(obj.fulfil):
@@ -158,21 +181,22 @@ class OrderAdmin(admin.ModelAdmin):
         order = get_object_or_404(Order, pk=order_id)
         # An impossible transition is refused at once (_run says why), without asking.
         if name in CONFIRM_FIRST and can_proceed(getattr(order, name)) and not confirmed(request):
-            label, _service = STAFF_TRANSITIONS[name]
+            transition = STAFF_TRANSITIONS[name]
             return confirm_action(
                 request,
                 self,
-                title=_("%(action)s %(number)s?") % {"action": label, "number": order.short_id},
+                title=_("%(action)s %(number)s?")
+                % {"action": transition.label, "number": order.short_id},
                 question=_("%(action)s %(number)s of %(customer)s, total %(total)s?")
                 % {
-                    "action": label,
+                    "action": transition.label,
                     "number": order.short_id,
                     "customer": order.user.email,
                     "total": money(order.total, order.currency),
                 },
                 action_url=request.path,
                 back_url=reverse("admin:orders_order_change", args=[order.pk]),
-                confirm_label=_("Yes, %(action)s") % {"action": str(label).lower()},
+                confirm_label=transition.confirm,
             )
         kwargs = {}
         if name == "fulfil":
@@ -186,9 +210,9 @@ class OrderAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:orders_order_change", args=[order.pk]))
 
     def _run(self, request, order, name, **kwargs):
-        label, service = STAFF_TRANSITIONS[name]
+        transition = STAFF_TRANSITIONS[name]
         try:
-            order = service(order=order, actor=request.user, **kwargs)
+            order = transition.service(order=order, actor=request.user, **kwargs)
         except InvalidTransition as exc:
             self.message_user(request, exc.detail, messages.ERROR)  # it names the order
         except ShopError as exc:
@@ -204,11 +228,13 @@ class OrderAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    _("%(order)s: %(action)s done.") % {"order": order, "action": label.lower()},
+                    transition.done % {"order": order},
                     messages.SUCCESS,
                 )
 
-    @admin.action(description="Mark selected orders fulfilled", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Mark selected orders fulfilled"), permissions=["change"]
+    )
     def fulfil_selected(self, request, queryset):
         for order in queryset:
             self._run(request, order, "fulfil")
@@ -234,18 +260,25 @@ class OrderAdmin(admin.ModelAdmin):
         return None
 
     @admin.action(
-        description="Send the selected orders' unsent emails again", permissions=["change"]
+        description=gettext_lazy("Send the selected orders' unsent emails again"),
+        permissions=["change"],
     )
     def retry_unsent_emails(self, request, queryset):
         count = emails.retry_unsent_emails(
             order_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
         )
         if count:
-            plural = "" if count == 1 else "s"
             self.message_user(
-                request, f"{count} email{plural} will be sent again.", messages.SUCCESS
+                request,
+                ngettext(
+                    "%(count)d email will be sent again.",
+                    "%(count)d emails will be sent again.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS,
             )
         else:
             self.message_user(
-                request, "The selected orders have no unsent email.", messages.WARNING
+                request, _("The selected orders have no unsent email."), messages.WARNING
             )

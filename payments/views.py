@@ -49,7 +49,7 @@ def order_pay(request, pk):
     if order.status not in Order.HOLDING_STOCK:
         messages.info(
             request,
-            _("This order is %(status)s.") % {"status": order.get_status_display().lower()},
+            _("This order's status: %(status)s.") % {"status": order.get_status_display()},
         )
         return redirect(order)
     payment = payment_of(order=order)

@@ -59,7 +59,7 @@ def test_post_fulfil_runs_the_service_and_audits_the_staff_member(staff_client, 
     assert (event.entity_id, event.actor) == (str(order.pk), superuser)
     assert event.before == {"status": "paid"}
     assert event.after == {"status": "fulfilled", "carrier": "", "tracking_number": ""}
-    assert messages_of(response) == [f"Order {order.short_id}: mark fulfilled done."]
+    assert messages_of(response) == [f"Order {order.short_id}: marked fulfilled."]
     assert stock(product) == (8, 0)
 
 
@@ -224,7 +224,7 @@ def test_cancel_action_reports_each_refusal(staff_client, product):
     assert status_of(paid) == S.PAID
     assert stock(product) == (7, 0)
     levels = {m.message: m.level_tag for m in response.context["messages"]}
-    assert levels[f"Order {cancellable.short_id}: cancel order done."] == "success"
+    assert levels[f"Order {cancellable.short_id}: cancelled."] == "success"
     assert [lvl for msg, lvl in levels.items() if paid.short_id in msg] == ["error"]
 
 

@@ -43,7 +43,7 @@ def test_fulfil_with_carrier_and_tracking_number(staff_client, superuser):
     )
 
     assert response.redirect_chain == [(change_url(order), 302)]
-    assert messages_of(response) == [f"Order {order.short_id}: mark fulfilled done."]
+    assert messages_of(response) == [f"Order {order.short_id}: marked fulfilled."]
     stored = Order.objects.get(pk=order.pk)
     assert (stored.status, stored.carrier, stored.tracking_number) == (
         S.FULFILLED,

@@ -155,7 +155,7 @@ def test_pay_page_of_an_expired_order_goes_to_the_order(customer_client, custome
     response = customer_client.get(reverse("orders:pay", args=[order.pk]), follow=True)
 
     assert response.redirect_chain == [(order.get_absolute_url(), 302)]
-    assert "This order is expired." in messages_of(response)
+    assert "This order's status: Expired." in messages_of(response)
     assert "Reservation expired" in response.content.decode()
 
 

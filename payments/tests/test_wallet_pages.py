@@ -338,7 +338,7 @@ def test_a_paid_order_cannot_be_paid_from_the_wallet_again(customer_client, cust
 
     assert messages_of(response) == [
         f"Order {pending.short_id} is not awaiting payment.",
-        "This order is paid.",  # the payment page sends a paid order's customer to it
+        "This order's status: Paid.",  # the payment page sends a paid order's customer to it
     ]
     assert balance(customer) == D("35.00")
 
