@@ -16,7 +16,10 @@ from orders.models import Order
 from orders.tests.factories import make_order
 from pages.defaults import add_default_pages
 from pages.models import Page
-from shop.tests.factories import ProductFactory, UserFactory, make_category
+from pricing.models import Coupon
+from pricing.tests.factories import CouponFactory, ShippingMethodFactory, TaxRateFactory
+from shop import cart
+from shop.tests.factories import AddressFactory, ProductFactory, UserFactory, make_category
 from wallets import services as wallet_services
 from wallets.tests.helpers import fund
 
@@ -190,3 +193,35 @@ def test_a_category_page_and_its_filters_are_german(german):
     assert ">Anwenden</button>" in html and ">Filter zurücksetzen</a>" in html
     assert 'placeholder="Name, Artikelnummer oder Beschreibung"' in html
     assert 'aria-label="Unterkategorien"' in html
+
+
+def test_the_checkout_review_shows_a_german_breakdown(german):
+    owner = UserFactory()
+    lamp = ProductFactory(name="Desk lamp", price=Decimal("80.00"), requires_shipping=True, stock=5)
+    cart.set_quantity(product_id=lamp.pk, quantity=1, user=owner)
+    address = AddressFactory(user=owner)
+    ShippingMethodFactory(code="dhl", name="DHL Paket", price=Decimal("4.90"), countries=["DE"])
+    TaxRateFactory(country="DE", rate=Decimal("19.00"))
+    CouponFactory(code="LAMP10", kind=Coupon.Kind.FIXED, value=Decimal("10.00"))
+    german.force_login(owner)
+    german.post("/checkout/address/", {"address": address.pk})
+    german.post("/checkout/shipping/", {"method": "dhl"})
+
+    response = german.post("/checkout/coupon/", {"coupon": "lamp10"}, follow=True)
+
+    html = response.content.decode()
+    assert [str(m) for m in response.context["messages"]] == ["Gutschein LAMP10 eingelöst."]
+    assert "<h2>Ihre Bestellung prüfen</h2>" in html
+    # 80.00 - 10.00 + 4.90 = 74.90; 19 % tax 14.23; total 89.13, in German notation.
+    breakdown = re.search(r'<tfoot data-testid="breakdown">(.*?)</tfoot>', html, re.S).group(1)
+    rows = re.findall(
+        r'colspan="3">(.*?)</th><td class="num" data-testid="[\w-]+">(.*?)</td>', breakdown
+    )
+    assert rows == [
+        ("Zwischensumme", "80,00\xa0$"),
+        ("Rabatt (LAMP10)", "&minus;10,00\xa0$"),
+        ("Versand (DHL Paket)", "4,90\xa0$"),
+        ("Steuer", "14,23\xa0$"),
+        ("Gesamt", "89,13\xa0$"),
+    ]
+    assert ">Bestellung aufgeben</button>" in html
