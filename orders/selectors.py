@@ -16,6 +16,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from audit.actions import Action, Entity
@@ -26,18 +27,18 @@ from shop.models import Inventory
 
 # What the customer reads on the order page for each audit action; others stay internal.
 TIMELINE_LABELS = {
-    Action.ORDER_CREATED: "Order placed, items reserved",
-    Action.ORDER_PAYMENT_STARTED: "Waiting for your payment",
-    Action.PAYMENT_DECLINED: "Payment declined",
-    Action.ORDER_PAID: "Payment received",
-    Action.ORDER_PAID_LATE: "Late payment accepted",
-    Action.ORDER_FULFILLED: "Order fulfilled and on its way",
-    Action.ORDER_CANCELLED: "Order cancelled",
-    Action.ORDER_EXPIRED: "Reservation expired",
-    Action.ORDER_FAILED: "Payment failed",
-    Action.REFUND_REQUESTED: "Refund requested",
-    Action.REFUNDED_TO_WALLET: "Refunded to your wallet",
-    Action.ORDER_REFUNDED: "Order refunded",
+    Action.ORDER_CREATED: _("Order placed, items reserved"),
+    Action.ORDER_PAYMENT_STARTED: _("Waiting for your payment"),
+    Action.PAYMENT_DECLINED: _("Payment declined"),
+    Action.ORDER_PAID: _("Payment received"),
+    Action.ORDER_PAID_LATE: _("Late payment accepted"),
+    Action.ORDER_FULFILLED: _("Order fulfilled and on its way"),
+    Action.ORDER_CANCELLED: _("Order cancelled"),
+    Action.ORDER_EXPIRED: _("Reservation expired"),
+    Action.ORDER_FAILED: _("Payment failed"),
+    Action.REFUND_REQUESTED: _("Refund requested"),
+    Action.REFUNDED_TO_WALLET: _("Refunded to your wallet"),
+    Action.ORDER_REFUNDED: _("Order refunded"),
 }
 # Actions whose recorded reason the customer sees beside the label.
 _TIMELINE_REASONS = {Action.PAYMENT_DECLINED, Action.ORDER_FAILED}

@@ -225,3 +225,24 @@ def test_the_checkout_review_shows_a_german_breakdown(german):
         ("Gesamt", "89,13\xa0$"),
     ]
     assert ">Bestellung aufgeben</button>" in html
+
+
+def test_the_order_page_and_its_timeline_are_german(german):
+    owner = UserFactory()
+    mug = ProductFactory(name="Enamel mug", price=Decimal("12.50"), stock=10)
+    order = make_order(user=owner, lines=[(mug.pk, 2)], status=Order.Status.FULFILLED)
+    german.force_login(owner)
+
+    html = german.get(order.get_absolute_url()).content.decode()
+
+    assert f"<h1>Bestellung {order.short_id}</h1>" in html
+    assert '<h2 id="items-heading">Artikel</h2>' in html
+    assert '<td class="num" data-label="Preis">12,50\xa0$</td>' in html
+    assert '<h2 id="timeline-heading">Verlauf</h2>' in html
+    timeline = re.search(r'data-testid="timeline">(.*?)</ol>', html, re.S).group(1)
+    assert re.findall(r"<span>(.*?)</span>", timeline) == [
+        "Bestellung aufgegeben, Artikel reserviert",
+        "Wartet auf Ihre Zahlung",
+        "Zahlung erhalten",
+        "Bestellung versandt und unterwegs",
+    ]
