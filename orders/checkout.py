@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from audit.actions import Action, Entity
@@ -266,6 +267,7 @@ def _place(*, user, quantities, delivery, idempotency_key, fingerprint) -> Order
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
         expires_at=timezone.now() + settings.RESERVATION_TTL,
+        language=get_language() or "",
     )
     # A concurrent request with the same idempotency key waits here on the unique
     # index, before touching stock, and replays this order once it commits.

@@ -37,7 +37,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from audit.actions import Action, Entity
 from audit.services import Change, record_many
@@ -50,13 +51,13 @@ logger = logging.getLogger(__name__)
 Kind = OrderEmail.Kind
 
 SUBJECTS = {
-    Kind.PLACED: "We received your order {short_id}",
-    Kind.PAID: "Payment received for order {short_id}",
-    Kind.DECLINED: "Your payment for order {short_id} was declined",
-    Kind.FULFILLED: "Order {short_id} is on its way",
-    Kind.REFUNDED: "A refund for order {short_id}",
-    Kind.CANCELLED: "Order {short_id} is cancelled",
-    Kind.EXPIRED: "Your reservation for order {short_id} has expired",
+    Kind.PLACED: _("We received your order {short_id}"),
+    Kind.PAID: _("Payment received for order {short_id}"),
+    Kind.DECLINED: _("Your payment for order {short_id} was declined"),
+    Kind.FULFILLED: _("Order {short_id} is on its way"),
+    Kind.REFUNDED: _("A refund for order {short_id}"),
+    Kind.CANCELLED: _("Order {short_id} is cancelled"),
+    Kind.EXPIRED: _("Your reservation for order {short_id} has expired"),
 }
 
 DISPATCH_BATCH = 500
@@ -203,8 +204,13 @@ def build_message(
     *, order: Order, kind: str, reference: str = "", extra: dict | None = None
 ) -> EmailMultiAlternatives:
     """The email (plain text with an HTML alternative) of `kind` about `order`; `extra`
-    is what its outbox row says beyond the order (a refund's amount)."""
-    kind = Kind(kind)
+    is what its outbox row says beyond the order (a refund's amount). It speaks the
+    language the customer shopped in (the worker has no request to take one from)."""
+    with translation.override(order.language or settings.LANGUAGE_CODE):
+        return _message(order=order, kind=Kind(kind), reference=reference, extra=extra)
+
+
+def _message(*, order: Order, kind: Kind, reference: str, extra: dict | None):
     context = {
         **(extra or {}),
         "order": order,
@@ -219,7 +225,7 @@ def build_message(
     html = render_to_string(f"emails/order_{kind.value}.html", context)
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "localhost"
     message = EmailMultiAlternatives(
-        subject=SUBJECTS[kind].format(short_id=order.short_id),
+        subject=str(SUBJECTS[kind]).format(short_id=order.short_id),
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[order.user.email],

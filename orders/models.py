@@ -62,6 +62,8 @@ class Order(FSMModelMixin, models.Model):
     tracking_number = models.CharField(
         _("tracking number"), max_length=100, blank=True, default="", db_default=""
     )
+    # The language the customer shopped in (LocaleMiddleware's): their emails speak it.
+    language = models.CharField(max_length=10, blank=True, default="", db_default="")
     needs_review = models.BooleanField(default=False, db_index=True)
     review_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

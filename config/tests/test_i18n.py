@@ -246,3 +246,25 @@ def test_the_order_page_and_its_timeline_are_german(german):
         "Zahlung erhalten",
         "Bestellung versandt und unterwegs",
     ]
+
+
+def test_emails_speak_the_language_the_customer_shopped_in():
+    from orders.checkout import place_order
+    from orders.emails import Kind, build_message
+
+    product = ProductFactory(name="Lamp", price=Decimal("1499.90"), stock=3)
+    with translation.override("de"):
+        german_order = place_order(user=UserFactory(), lines=[(product.pk, 1)])
+    english_order = place_order(user=UserFactory(), lines=[(product.pk, 1)])
+
+    german = build_message(order=german_order, kind=Kind.PLACED)
+    english = build_message(order=english_order, kind=Kind.PLACED)
+
+    assert german_order.language == "de"
+    assert german.subject == f"Wir haben Ihre Bestellung {german_order.short_id} erhalten"
+    assert f"Hallo {german_order.user.email}," in german.body
+    assert "1.499,90\xa0$" in german.body
+    assert english.subject == f"We received your order {english_order.short_id}"
+    assert f"Hello {english_order.user.email}," in english.body
+    assert english_order.language == translation.get_language()  # outside a request: default
+    assert translation.get_language() != "de"  # building emails leaves the worker's alone
