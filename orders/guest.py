@@ -7,7 +7,8 @@ orders placed and the addresses entered since then. An order from before is open
 its signed link (in the order emails, shown on the thank-you page), which proves the
 mailbox (or the session that placed it) and adds that order to the session's `orders`.
 The guest completes the account (a password) only when the session sees every order of
-it, so nobody adopts someone else's orders by knowing their email address.
+it, so nobody adopts someone else's orders by knowing their email address; addresses
+from other sessions are forgotten then.
 
 Links carry the order id signed with SECRET_KEY (django.core.signing, salted) and stay
 valid LINK_MAX_AGE: long enough for a delivery and a return, and a password reset for a
@@ -90,16 +91,16 @@ def visible_addresses(request, addresses):
     return addresses.filter(created_at__gte=_since(request))
 
 
-def sees_everything(request, orders: QuerySet[Order], addresses) -> bool:
-    """The guest's session sees every order and address of the account: it may make the
-    account its own."""
-    hidden_orders = orders.exclude(pk__in=visible_orders(request, orders).values("pk"))
-    return (
-        not hidden_orders.exists()
-        and not addresses.exclude(
-            pk__in=visible_addresses(request, addresses).values("pk")
-        ).exists()
-    )
+def sees_all_orders(request, orders: QuerySet[Order]) -> bool:
+    """The guest's session sees every order of the account: it may make the account its
+    own."""
+    return not orders.exclude(pk__in=visible_orders(request, orders).values("pk")).exists()
+
+
+def hidden_addresses(request, addresses) -> list:
+    """The account's addresses from other sessions: an address has no link to open it,
+    so completing the account forgets them rather than hand them to this session."""
+    return list(addresses.exclude(pk__in=visible_addresses(request, addresses).values("pk")))
 
 
 def throttled(request) -> int | None:

@@ -27,6 +27,7 @@ from orders import guest, selectors
 from orders.models import Order
 from orders.reorder import buy_again
 from orders.services import cancel_order
+from shop.addresses import delete_address
 from shop.selectors import addresses_of
 from shop.services import complete_guest_account
 
@@ -146,7 +147,7 @@ def order_complete_account(request, pk):
     if not user.is_guest:
         return redirect(order)
     form = SetPasswordForm(user, request.POST)
-    if not guest.sees_everything(request, selectors.orders_of(user=user), addresses_of(user=user)):
+    if not guest.sees_all_orders(request, selectors.orders_of(user=user)):
         messages.error(
             request,
             _(
@@ -156,11 +157,14 @@ def order_complete_account(request, pk):
         )
         return redirect(order)
     if form.is_valid():
+        hidden = guest.hidden_addresses(request, addresses_of(user=user))
         try:
             user = complete_guest_account(user=user, password=form.cleaned_data["new_password1"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            for address in hidden:
+                delete_address(address=address)
             update_session_auth_hash(request, user)
             request.session.pop(guest.SESSION_KEY, None)
             messages.success(

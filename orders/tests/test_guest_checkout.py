@@ -240,6 +240,7 @@ def test_someone_typing_a_guests_address_sees_none_of_their_orders(client, lamp,
 def test_the_earlier_orders_link_lets_the_guest_complete_the_account(client, lamp, stripe_sim):
     owner = guest_account(email="guest@example.com")
     earlier = make_order(user=owner)
+    AddressFactory(user=owner, line1="Earlier street 1")  # no link opens an address
     client.post(reverse("shop:cart-add", args=[lamp.pk]), {"quantity": 1})
     order = check_out_as_guest(client)
 
@@ -253,6 +254,8 @@ def test_the_earlier_orders_link_lets_the_guest_complete_the_account(client, lam
     owner.refresh_from_db()
     assert owner.is_guest is False
     assert client.get(earlier.get_absolute_url()).status_code == 200
+    # The address entered in this session stays; the one from before is forgotten.
+    assert list(Address.objects.values_list("line1", flat=True)) == ["Unter den Linden 1"]
 
 
 def test_the_guest_form_and_links_are_throttled_per_address(visitor, settings):
