@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from e2e.test_header_and_axe import assert_accessible
 from e2e.test_storefront import GOOD_CARD, PAID_WAIT, add_to_cart, log_in, pay, products
 from orders.models import Order
 
@@ -27,6 +28,7 @@ def test_a_guest_buys_then_creates_an_account_and_signs_in_with_it(
     page = new_page()
     add_to_cart(page, "Enamel camp mug", 2)
     page.get_by_role("link", name="Check out as a guest").click()
+    assert_accessible(page, "guest checkout form")
     page.get_by_label("Email address").fill("grace@example.com")
     page.get_by_label("Full name").fill("Grace Hopper")
     page.get_by_label("Address line 1").fill("Unter den Linden 1")
@@ -49,6 +51,7 @@ def test_a_guest_buys_then_creates_an_account_and_signs_in_with_it(
     expect(page.get_by_test_id("guest-link")).to_have_attribute(
         "href", re.compile(r"/orders/link/[^/]+/$")
     )
+    assert_accessible(page, "thank-you page of a guest")
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Create my account").click()
