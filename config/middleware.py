@@ -1,5 +1,6 @@
 """Per-request observability (latency metric, one log line, log context), hostile query
-strings and forms, private caching of signed-in answers, and the CSP header."""
+strings and forms, private caching of signed-in answers, guests kept out of the wallet
+and merchant sections, and the CSP header."""
 
 import base64
 import hashlib
@@ -11,8 +12,11 @@ from urllib.parse import urlsplit
 import structlog
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.contrib import messages
 from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 from config import errors, metrics
 from core.parsers import CONTROL_CHARACTERS_CODE, CONTROL_CHARACTERS_DETAIL
@@ -137,6 +141,27 @@ class PrivateCacheMiddleware:
         if user is not None and user.is_authenticated:
             add_never_cache_headers(response)
         return response
+
+
+class GuestSectionsMiddleware:
+    """A guest account (guest checkout, orders.guest) has its orders only: the wallet and
+    merchant sections send it to its orders, where it can create a full account."""
+
+    SECTIONS = {"wallet", "merchant"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not getattr(request.user, "is_guest", False):
+            return None
+        if request.resolver_match.namespace not in self.SECTIONS:
+            return None
+        messages.info(request, _("Create an account from your order page first."))
+        return redirect("orders:list")
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):

@@ -11,8 +11,8 @@
   `config/tests/test_staff_permissions.py` walks every API route and refuses a write
   that does not declare one.
 - Throttles backed by the cache, one fixed-window counter each, failing open:
-  `AuthThrottle` (per client IP) and `CheckoutThrottle` (per user), both answering 429
-  with `Retry-After`.
+  `AuthThrottle` and `GuestThrottle` (per client IP) and `CheckoutThrottle` (per user),
+  all answering 429 with `Retry-After`.
 - `error_responses(...)`: the OpenAPI error responses of an operation, documenting the
   bodies that `config.api.exception_handler` (the one place errors become HTTP) writes:
 
@@ -281,6 +281,13 @@ class AuthThrottle(_CacheRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class GuestThrottle(AuthThrottle):
+    """Guest checkouts and guest order links per client IP (the HTML pages ask it): like
+    sign-ins, each try can sign an account in."""
+
+    scope = "guest"
 
 
 class CheckoutThrottle(_CacheRateThrottle):

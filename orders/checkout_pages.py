@@ -12,16 +12,25 @@ from dataclasses import replace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import ShopError
+from orders import guest
 from orders.checkout import Delivery, checkout_cart, quote_cart
-from orders.forms import AddressChoiceForm, AddressForm, CheckoutForm, CouponForm, ShippingForm
+from orders.forms import (
+    AddressChoiceForm,
+    AddressForm,
+    CheckoutForm,
+    CouponForm,
+    GuestCheckoutForm,
+    ShippingForm,
+)
 from pricing.exceptions import CouponExhausted, InvalidCoupon, ShippingRequired
 from pricing.selectors import shipping_methods_for
-from shop import addresses, cart, selectors
+from shop import addresses, cart, selectors, services
 
 SESSION_KEY = "checkout"
 
@@ -43,11 +52,15 @@ def _delivery(request, *, ships: bool) -> Delivery:
     )
 
 
+def _address_book(request):
+    return guest.visible_addresses(request, selectors.addresses_of(user=request.user))
+
+
 def _chosen_address(request):
     address_id = _chosen(request).get("address_id")
     if address_id is None:
         return None
-    return selectors.addresses_of(user=request.user).filter(pk=address_id).first()
+    return _address_book(request).filter(pk=address_id).first()
 
 
 def _ships(contents) -> bool:
@@ -71,7 +84,7 @@ def checkout(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def address_step(request):
-    book = selectors.addresses_of(user=request.user)
+    book = _address_book(request)
     choice = AddressChoiceForm(
         request.POST if "address" in request.POST else None,
         addresses=book,
@@ -92,6 +105,31 @@ def address_step(request):
         "orders/checkout_address.html",
         {"choice": choice, "new": new, "has_book": book.exists(), "step": 1},
     )
+
+
+@require_http_methods(["GET", "POST"])
+def guest_step(request):
+    """Check out without an account: an email address and the delivery address. The
+    session signs in as the address's guest account (orders.guest) and goes on to the
+    shipping step as any customer; an address with a full account logs in instead."""
+    if request.user.is_authenticated:
+        return redirect("shop:checkout")
+    form = GuestCheckoutForm(request.POST or None)
+    if request.method == "POST":
+        if (wait := guest.throttled(request)) is not None:
+            return guest.throttled_response(request, wait)
+        if form.is_valid():
+            try:
+                user = services.guest_account(email=form.cleaned_data["email"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                guest.sign_in(request, user)
+                address = addresses.add_address(user=user, **form.address())
+                _choose(request, address_id=address.pk)
+                ships = _ships(cart.get_cart(user=user))
+                return redirect("shop:checkout-shipping" if ships else "shop:checkout")
+    return render(request, "orders/checkout_guest.html", {"form": form})
 
 
 @login_required

@@ -42,6 +42,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actions import Action, Entity
 from audit.services import Change, record_many
+from orders.guest import order_link
 from orders.metrics import count_email_send
 from orders.models import Order, OrderEmail
 from orders.selectors import address_lines
@@ -211,13 +212,15 @@ def build_message(
 
 
 def _message(*, order: Order, kind: Kind, reference: str, extra: dict | None):
+    order_url = order_link(order) if order.user.is_guest else order.get_absolute_url()
     context = {
         **(extra or {}),
         "order": order,
         "items": list(order.items.all()),
         "address_lines": address_lines(order.shipping_address),
         "kind": kind.value,
-        "order_url": f"{settings.SHOP_BASE_URL}{order.get_absolute_url()}",
+        # A guest has no password to sign in with: their link signs them in (orders.guest).
+        "order_url": f"{settings.SHOP_BASE_URL}{order_url}",
         "shop_url": settings.SHOP_BASE_URL,
         "shop_name": settings.SHOP_NAME,
     }

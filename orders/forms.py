@@ -20,6 +20,20 @@ class AddressForm(forms.ModelForm):
         fields = list(FIELDS)
 
 
+class GuestCheckoutForm(AddressForm):
+    """Checking out without an account: an email address for the order's emails, and
+    the delivery address."""
+
+    email = forms.EmailField(
+        label=_("Email address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    field_order = ["email", *FIELDS]
+
+    def address(self) -> dict:
+        return {name: self.cleaned_data[name] for name in FIELDS}
+
+
 class AddressChoiceForm(forms.Form):
     """An address of the customer's book."""
 

@@ -8,6 +8,7 @@ from orders import checkout_pages, views
 
 checkout_patterns = [
     path("checkout/", checkout_pages.checkout, name="checkout"),
+    path("checkout/guest/", checkout_pages.guest_step, name="checkout-guest"),
     path("checkout/address/", checkout_pages.address_step, name="checkout-address"),
     path("checkout/shipping/", checkout_pages.shipping_step, name="checkout-shipping"),
     path("checkout/review/", checkout_pages.review_step, name="checkout-review"),
@@ -21,4 +22,6 @@ order_patterns = [
     path("<uuid:pk>/thank-you/", views.order_confirmation, name="confirmation"),
     path("<uuid:pk>/cancel/", views.order_cancel, name="cancel"),
     path("<uuid:pk>/buy-again/", views.order_buy_again, name="buy-again"),
+    path("<uuid:pk>/account/", views.order_complete_account, name="complete-account"),
+    path("link/<str:token>/", views.order_link, name="link"),
 ]

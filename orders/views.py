@@ -7,7 +7,11 @@ A customer only ever sees their own orders; anyone else's answers 404.
 """
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,17 +23,26 @@ from django.views.decorators.http import require_GET, require_POST
 from django_fsm import can_proceed
 
 from core.exceptions import ShopError
-from orders import selectors
+from orders import guest, selectors
 from orders.models import Order
 from orders.reorder import buy_again
 from orders.services import cancel_order
+from shop.addresses import delete_address
+from shop.selectors import addresses_of
+from shop.services import complete_guest_account
 
 PAGE_SIZE = 20
 
 
+def _own_orders(request):
+    """The signed-in customer's orders; a guest's session only those it may see
+    (orders.guest)."""
+    return guest.visible_orders(request, selectors.orders_of(user=request.user))
+
+
 def _own_order(request, pk) -> Order:
     """The signed-in customer's order, or 404 (never 403: no hint that it exists)."""
-    return get_object_or_404(selectors.orders_of(user=request.user), pk=pk)
+    return get_object_or_404(_own_orders(request), pk=pk)
 
 
 def _awaiting_payment(order: Order) -> bool:
@@ -39,9 +52,8 @@ def _awaiting_payment(order: Order) -> bool:
 @login_required
 @require_GET
 def order_list(request):
-    page = Paginator(selectors.order_history(user=request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    history = guest.visible_orders(request, selectors.order_history(user=request.user))
+    page = Paginator(history, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "orders/list.html", {"page": page})
 
 
@@ -52,6 +64,10 @@ def order_detail(request, pk):
     if request.GET.get("confirming") == "1" and order.status == Order.Status.PAID:
         # The page polled while the payment was confirmed, and it went through.
         return redirect("orders:confirmation", pk=order.pk)
+    return render(request, "orders/detail.html", _detail_context(request, order))
+
+
+def _detail_context(request, order: Order, account_form=None) -> dict:
     payment = getattr(order, "payment", None)
     holding = order.status in Order.HOLDING_STOCK
     # The browser confirmed a payment (the payment page sends it here with ?confirming=1)
@@ -59,20 +75,17 @@ def order_detail(request, pk):
     confirming = holding and (
         request.GET.get("confirming") == "1" or bool(payment and payment.in_flight)
     )
-    return render(
-        request,
-        "orders/detail.html",
-        {
-            "order": order,
-            "items": order.items.all(),
-            "payment": payment,
-            "timeline": selectors.order_timeline(order=order),
-            "confirming": confirming,
-            "can_cancel": can_proceed(order.cancel) and not confirming,
-            "can_pay": _awaiting_payment(order) and not confirming,
-            "polling": holding,
-        },
-    )
+    return {
+        "order": order,
+        "items": order.items.all(),
+        "payment": payment,
+        "timeline": selectors.order_timeline(order=order),
+        "confirming": confirming,
+        "can_cancel": can_proceed(order.cancel) and not confirming,
+        "can_pay": _awaiting_payment(order) and not confirming,
+        "polling": holding,
+        **_guest_context(request, order, account_form),
+    }
 
 
 @login_required
@@ -89,7 +102,83 @@ def order_confirmation(request, pk):
         {
             "order": order,
             "items": order.items.all(),
+            **_guest_context(request, order),
         },
+    )
+
+
+def _guest_context(request, order: Order, form=None) -> dict:
+    """For a guest: the order's signed link to keep, and the form that completes the
+    account."""
+    if not getattr(request.user, "is_guest", False):
+        return {}
+    return {
+        "guest_link": request.build_absolute_uri(guest.order_link(order)),
+        "account_form": form or SetPasswordForm(request.user),
+    }
+
+
+@never_cache
+@require_GET
+def order_link(request, token):
+    """A signed link to an order (orders.guest): a guest owner is signed in and sees it;
+    an owner with a full account signs in as usual. Tampered or expired: 404."""
+    if (wait := guest.throttled(request)) is not None:
+        return guest.throttled_response(request, wait)
+    order = guest.order_from_token(token)
+    if order is None:
+        raise Http404("No such order link.")
+    if not order.user.is_guest:
+        if request.user == order.user:
+            return redirect(order)
+        return redirect_to_login(order.get_absolute_url())
+    guest.sign_in(request, order.user)
+    guest.grant(request, order)
+    return redirect(order)
+
+
+@login_required
+@require_POST
+def order_complete_account(request, pk):
+    """A guest sets a password on the order page: their guest account becomes a full one
+    with all its orders (only when this session sees all of them: orders.guest)."""
+    order = _own_order(request, pk)
+    user = request.user
+    if not user.is_guest:
+        return redirect(order)
+    form = SetPasswordForm(user, request.POST)
+    if not guest.sees_all_orders(request, selectors.orders_of(user=user)):
+        messages.error(
+            request,
+            _(
+                "This email address has earlier guest orders: open each of them from the "
+                "link in its email, then create your account."
+            ),
+        )
+        return redirect(order)
+    if form.is_valid():
+        hidden = guest.hidden_addresses(request, addresses_of(user=user))
+        try:
+            user = complete_guest_account(user=user, password=form.cleaned_data["new_password1"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            for address in hidden:
+                delete_address(address=address)
+            update_session_auth_hash(request, user)
+            request.session.pop(guest.SESSION_KEY, None)
+            messages.success(
+                request,
+                _("Your account %(email)s is ready: log in with it and your password.")
+                % {"email": user.email},
+            )
+            return redirect(order)
+    messages.error(request, _("Your account was not created: see the form below."))
+    return render(
+        request,
+        "orders/detail.html",
+        _detail_context(request, order, account_form=form),
+        status=400,
     )
 
 

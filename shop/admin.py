@@ -18,10 +18,13 @@ from shop.services import EDITABLE_FIELDS, create_product, update_product
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "is_staff", "is_active", "date_joined"]
+    list_display = ["email", "is_guest", "is_staff", "is_active", "date_joined"]
+    list_filter = ["is_guest", *BaseUserAdmin.list_filter]
     search_fields = ["email"]
+    # A guest becomes a full account only by setting a password (shop.services).
+    readonly_fields = ["is_guest"]
     fieldsets = [
-        (None, {"fields": ["email", "password"]}),
+        (None, {"fields": ["email", "password", "is_guest"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shop.cart import MAX_QUANTITY
 from shop.models import Product, User
+from shop.services import GUEST_EMAIL_TAKEN
 
 
 class AddToCartForm(forms.Form):
@@ -88,6 +89,14 @@ class RegisterForm(UserCreationForm):
         model = User
         fields = ("email",)
         widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})}
+
+    def clean_email(self):
+        # A guest checkout's address: its orders go to the mailbox's owner, through the
+        # link in the order email (orders.guest), not to whoever registers the address.
+        email = self.cleaned_data["email"]
+        if User.objects.filter(email__iexact=email, is_guest=True).exists():
+            raise forms.ValidationError(GUEST_EMAIL_TAKEN, code="email_taken")
+        return email
 
 
 class LoginForm(AuthenticationForm):

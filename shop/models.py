@@ -60,6 +60,9 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
+    # A guest checkout's account (shop.services.guest_account): no password, reached
+    # through its orders' signed links until the guest completes it into a full account.
+    is_guest = models.BooleanField(default=False)
 
     objects = UserManager()
 

@@ -20,6 +20,13 @@ from shop.models import Inventory, Product, User, login_key
 
 EDITABLE_FIELDS = ("name", "description", "price", "is_active", "requires_shipping")
 EMAIL_TAKEN = _("A user with this email address already exists.")
+# A guest's orders go to whoever holds its mailbox (the signed link in the order emails),
+# never to whoever types its address.
+GUEST_EMAIL_TAKEN = _(
+    "This email address was used for a guest checkout: open the link in your order email "
+    "and create your account from the order page."
+)
+ACCOUNT_EXISTS = _("An account uses this email: log in to check out.")
 
 
 def register_customer(*, email: str, password: str) -> User:
@@ -32,8 +39,10 @@ def register_customer(*, email: str, password: str) -> User:
     list of messages for a weak password. Audited as `user.registered`.
     """
     email = User.objects.normalize_email(email)
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": [EMAIL_TAKEN]}, code="email_taken")
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        message = GUEST_EMAIL_TAKEN if existing.is_guest else EMAIL_TAKEN
+        raise ValidationError({"email": [message]}, code="email_taken")
     password_validation.validate_password(password, User(email=email))
     try:
         with transaction.atomic():
@@ -47,6 +56,64 @@ def register_customer(*, email: str, password: str) -> User:
             )
     except IntegrityError:  # the same address, registered a moment ago
         raise ValidationError({"email": [EMAIL_TAKEN]}, code="email_taken") from None
+    return user
+
+
+def guest_account(*, email: str) -> User:
+    """The guest account a checkout without sign-up runs as: the one of this address if
+    it is still a guest, else a new one (no usable password, `is_guest`).
+
+    Raises ValidationError `{"email": [...]}` (code `account_exists`) when a full
+    account holds the address: its owner logs in instead. A new guest is audited as
+    `user.registered` with `guest: true`.
+    """
+    email = User.objects.normalize_email(email)
+    for _attempt in range(2):  # a second look when another checkout created it meanwhile
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is not None:
+            if not existing.is_guest:
+                raise ValidationError({"email": [ACCOUNT_EXISTS]}, code="account_exists")
+            return existing
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=email, password=None, is_guest=True)
+                record(
+                    action=Action.USER_REGISTERED,
+                    entity_type=Entity.USER,
+                    entity_id=user.pk,
+                    actor=user,
+                    after={"email": user.email, "guest": True},
+                )
+                return user
+        except IntegrityError:
+            continue
+    raise ValidationError({"email": [EMAIL_TAKEN]}, code="email_taken")
+
+
+def complete_guest_account(*, user: User, password: str) -> User:
+    """Turn a guest account into a full one with this password: it keeps its orders and
+    addresses, and signs in like any customer from now on.
+
+    The password must pass Django's validators (ValidationError with their messages).
+    Raises ValidationError (code `not_guest`) for an account that is no guest (any more).
+    Audited as `user.registered` with `guest: false`.
+    """
+    password_validation.validate_password(password, user)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not user.is_guest:
+            raise ValidationError(_("This account is complete already."), code="not_guest")
+        user.is_guest = False
+        user.set_password(password)
+        user.save(update_fields=["is_guest", "password"])
+        record(
+            action=Action.USER_REGISTERED,
+            entity_type=Entity.USER,
+            entity_id=user.pk,
+            actor=user,
+            before={"guest": True},
+            after={"email": user.email, "guest": False},
+        )
     return user
 
 

@@ -60,6 +60,7 @@ def test_the_example_env_file_loads_as_it_is_and_means_what_it_says():
     assert loaded["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"] == {
         "auth": "10/min",
         "checkout": "30/min",
+        "guest": "10/min",
     }
     assert loaded["METRICS_ALLOWED_NETWORKS"] == ["127.0.0.1/32"]
     assert loaded["EMAIL_TIMEOUT"] == 20

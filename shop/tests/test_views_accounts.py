@@ -59,6 +59,22 @@ def test_register_shows_field_errors(client, customer):
     assert 'aria-invalid="true"' in response.content.decode()
 
 
+def test_register_with_a_guests_address_points_to_the_order_email(client):
+    get_user_model().objects.create_user(email="guest@example.com", is_guest=True)
+
+    response = client.post(
+        reverse("register"),
+        {"email": "Guest@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"] == [
+        "This email address was used for a guest checkout: open the link in your order "
+        "email and create your account from the order page."
+    ]
+    assert get_user_model().objects.get().is_guest
+
+
 def test_login_merges_the_session_cart_taking_the_larger_quantity(client, customer):
     mug, pen, cap = ProductFactory(), ProductFactory(), ProductFactory()
     cart.set_quantity(product_id=mug.pk, quantity=3, user=customer)
