@@ -126,8 +126,10 @@ def test_service_wallet_arm_pays_orders_with_a_held_query_count(spread):
         '"wallets_wallet"',
         '"orders_order"',
         '"shop_inventory"',
+        '"shop_cartitem"',
     ]
-    assert sum(q.startswith("SAVEPOINT") for q in result["sample_queries"]) == 2
+    # mark_paid's, the stock movement's, and the cart clean-up's
+    assert sum(q.startswith("SAVEPOINT") for q in result["sample_queries"]) == 3
     _after_the_cell(result, queues, users, before)
 
 

@@ -36,7 +36,6 @@ def test_json_nested_5000_levels_is_a_400_on_every_endpoint_that_takes_a_body():
     superuser = StaffFactory(is_superuser=True)
     product = ProductFactory(stock=5, merchant=make_merchant(user=superuser))
     order = make_order(lines=[(product.pk, 1)])
-    superuser = StaffFactory(is_superuser=True)
     client = client_for(superuser)
     address = AddressFactory(user=superuser)
     operations = sorted(_operations_with_a_body(order=order, product=product, address=address))

@@ -65,6 +65,7 @@ def test_a_merchant_creates_a_product_of_their_own():
         "price": "24.50",
         "currency": "usd",
         "available": 4,
+        "requires_shipping": True,
         "merchant": {"id": merchant.pk, "display_name": "Ann's Pottery"},
         "images": [],
         **STANDALONE,
