@@ -1,6 +1,8 @@
 """The account pages: register, log in (merging the session cart), log out, the header's
 links by role, password change and reset, and the error pages."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -130,7 +132,9 @@ def test_header_shows_account_links_by_role(client, customer):
 
     assert reverse("login") in anonymous and reverse("orders:list") not in anonymous
     assert reverse("orders:list") in signed_in and reverse("admin:index") not in signed_in
-    assert f'href="{reverse("admin:index")}">Admin<' in staff
+    # The link's name is its label (on phones only its icon shows).
+    admin_link = rf'<a href="{reverse("admin:index")}" class="icon-link"><svg [^<]+<path [^>]+/>'
+    assert re.search(admin_link + r'</svg><span class="icon-label">Admin</span></a>', staff)
 
 
 def test_password_change_needs_login_and_changes_the_password(client, customer):
