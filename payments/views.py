@@ -88,7 +88,7 @@ def _card_form(request, *, return_url: str) -> dict:
 @require_POST
 def order_pay_wallet(request, pk):
     """Pay the order from the wallet balance (the service `POST orders/{id}/pay
-    {method: "wallet"}` calls): the paid order, or the payment page with the reason."""
+    {method: "wallet"}` calls): the thank-you page, or the payment page with the reason."""
     order = get_object_or_404(orders_of(user=request.user), pk=pk)
     try:
         wallet_services.pay_order(order=order, user=request.user)
@@ -96,7 +96,7 @@ def order_pay_wallet(request, pk):
         messages.error(request, exc.detail)
         return redirect("orders:pay", pk=order.pk)
     messages.success(request, _("Paid from your wallet balance."))
-    return redirect(order)
+    return redirect("orders:confirmation", pk=order.pk)
 
 
 @login_required

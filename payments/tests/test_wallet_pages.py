@@ -283,7 +283,7 @@ def test_the_pay_page_offers_no_wallet_payment_short_of_the_total(
     assert 'id="payment-form"' in html
 
 
-def test_paying_from_the_wallet_shows_the_paid_order(
+def test_paying_from_the_wallet_shows_the_thank_you_page(
     customer_client, customer, pending, stripe_sim, django_capture_on_commit_callbacks
 ):
     fund(customer, "40.00")
@@ -291,9 +291,9 @@ def test_paying_from_the_wallet_shows_the_paid_order(
     with django_capture_on_commit_callbacks(execute=True):
         response = pay_from_wallet(customer_client, pending, follow=True)
 
-    assert response.redirect_chain == [(pending.get_absolute_url(), 302)]
+    assert response.redirect_chain == [(f"{pending.get_absolute_url()}thank-you/", 302)]
     assert messages_of(response) == ["Paid from your wallet balance."]
-    assert 'data-testid="order-status"' in response.content.decode()
+    assert 'data-testid="confirmation"' in response.content.decode()
     assert response.context["order"].status == S.PAID
     assert fresh(pending.pk).status == S.PAID
     assert ledger_of(customer)[-1] == ("payment", D("-25.00"), D("40.00"), D("15.00"))
