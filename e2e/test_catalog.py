@@ -66,6 +66,7 @@ def test_browse_a_category_pick_a_variant_and_buy_it(new_page, catalog, stripe_s
     page.goto("/")
     categories = page.get_by_role("navigation", name="Categories")
     expect(categories.get_by_role("link")).to_have_text(["Clothing", "Kitchen"])
+    save_doc_screenshot(page, "catalog")
     categories.get_by_role("link", name="Clothing").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Clothing")
     expect(page.get_by_test_id("product-card")).to_contain_text("From $22.00")  # its subtree

@@ -148,7 +148,6 @@ def test_new_customer_registers_buys_two_products_and_sees_the_order_paid(
     expect(page.get_by_test_id("product-card")).to_have_count(4)
     expect(page.get_by_text("Only 3 left")).to_be_visible()
     expect(page.get_by_text("Sold out")).to_be_visible()
-    save_doc_screenshot(page, "catalog")
 
     page.get_by_role("link", name="Register").click()
     page.get_by_label("Email address").fill("ada@example.com")
