@@ -82,9 +82,15 @@ def test_browse_a_category_pick_a_variant_and_buy_it(new_page, catalog, stripe_s
     card_image = cards.get_by_role("img", name="Cotton tee, front view")
     expect(card_image).to_have_attribute("loading", "lazy")
     expect(card_image).to_have_attribute("srcset", re.compile(r" 320w, .* 640w, .* 960w$"))
-    # Loaded from a thumbnail of its srcset (the browser picks the width for the card).
-    loaded = card_image.evaluate("img => img.complete && img.naturalWidth > 0 && img.currentSrc")
-    assert re.search(r"/media/.+\.jpg$", loaded), loaded
+    # Loaded from a thumbnail of its srcset (the browser picks the width for the card);
+    # lazy loading finishes after the page does, so wait for the image itself.
+    card_image.scroll_into_view_if_needed()
+    card_image.evaluate(
+        "img => img.complete ? null : new Promise((ok, fail) => {"
+        " img.addEventListener('load', ok); img.addEventListener('error', fail); })"
+    )
+    assert card_image.evaluate("img => img.naturalWidth") > 0
+    assert re.search(r"/media/.+\.jpg$", card_image.evaluate("img => img.currentSrc"))
 
     page.get_by_role("link", name="Cotton tee").click()
     expect(crumbs.get_by_role("listitem")).to_have_text(
