@@ -7,7 +7,9 @@ On PostgreSQL a product matches when
 - or a word of its name is spelled much like the query: trigram word similarity, pg_trgm
   ("mugg" finds "Mug", "ketle" finds "Kettle");
 - or its name or SKU contains the text as typed, as search always did ("MUG-0" finds
-  "MUG-001").
+  "MUG-001");
+- or, for a product with variants, an active variant's SKU contains it (the SKU on a
+  label, "TEE-M-RED", finds the tee whose page offers that variant).
 The best match comes first: the full-text rank (name and SKU weigh more than the
 description) plus how alike the name is plus one for a SKU that starts with the query.
 Every condition has its GIN index (shop/migrations/0004), so a search stays an index scan
@@ -17,15 +19,36 @@ Other databases (SQLite, for `make run`) have none of this: there the name or SK
 the text, by name, as before.
 """
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connections
-from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, FloatField, Func, Q, QuerySet, Value, When
 from django.db.models.functions import Upper
 
 from shop.models import Product
 
 # The text search configuration of the trigger that fills search_vector (migration 0008).
 CONFIG = "english"
+
+
+class IsOneOf(Func):
+    """`expression = ANY(array)`. With the array from a subquery, PostgreSQL computes it
+    once and looks the values up in the expression's index, so the condition joins the
+    other conditions' bitmap OR; `IN (subquery)` would make it read the whole table."""
+
+    arg_joiner = " = ANY("
+    template = "(%(expressions)s))"
+    output_field = BooleanField()
+
+
+def _parents_of_variants(query: str) -> QuerySet[Product]:
+    return (
+        Product.objects.filter(
+            structure=Product.Structure.CHILD, is_active=True, sku__icontains=query
+        )
+        .values("parent_id")
+        .order_by()
+    )
 
 
 def search_products(products: QuerySet[Product], *, query: str) -> QuerySet[Product]:
@@ -36,7 +59,9 @@ def search_products(products: QuerySet[Product], *, query: str) -> QuerySet[Prod
         return products
     contains = Q(name__icontains=query) | Q(sku__icontains=query)
     if connections[products.db].vendor != "postgresql":
-        return products.filter(contains).order_by("name", "id")
+        variant_sku = Q(pk__in=_parents_of_variants(query))
+        return products.filter(contains | variant_sku).order_by("name", "id")
+    variant_sku = Q(IsOneOf(F("pk"), ArraySubquery(_parents_of_variants(query))))
     words = SearchQuery(query, config=CONFIG, search_type="websearch")
     sku_prefix = Case(
         When(sku__istartswith=query, then=Value(1.0)), default=Value(0.0), output_field=FloatField()
@@ -44,7 +69,12 @@ def search_products(products: QuerySet[Product], *, query: str) -> QuerySet[Prod
     return (
         # UPPER(name): the expression the trigram index is built on (migration 0008).
         products.alias(name_upper=Upper("name"))
-        .filter(Q(search_vector=words) | Q(name_upper__trigram_word_similar=query) | contains)
+        .filter(
+            Q(search_vector=words)
+            | Q(name_upper__trigram_word_similar=query)
+            | contains
+            | variant_sku
+        )
         .annotate(
             rank=SearchRank(F("search_vector"), words)
             + TrigramWordSimilarity(query, "name")

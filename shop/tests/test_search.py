@@ -11,7 +11,7 @@ from shop import selectors
 from shop.models import Product
 from shop.search import search_products
 from shop.services import update_product
-from shop.tests.factories import ProductFactory, StaffFactory
+from shop.tests.factories import ProductFactory, StaffFactory, make_tee
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +133,14 @@ def test_other_databases_fall_back_to_part_of_the_name_or_sku(catalog, monkeypat
     assert found("mugs") == []
     assert found("MUG") == ["Blue mug", "Enamel camp mug", "Giant mug"]
     assert found("ot-") == ["Canvas tote"]
+
+
+def test_a_variant_sku_finds_its_parent_and_an_inactive_variant_does_not(client, catalog):
+    tee = make_tee(actor=StaffFactory(is_superuser=True))
+    assert found("TEE-M-RED") == ["Cotton tee"]
+    assert found("tee-m") == ["Cotton tee"]
+    assert page_found(client, "TEE-M-RED") == api_found("TEE-M-RED") == ["Cotton tee"]
+
+    Product.objects.filter(sku="TEE-M-RED").update(is_active=False)
+    assert found("TEE-M-RED") == []
+    assert found("TEE-M") == [tee.name]  # its other variant still matches

@@ -139,6 +139,8 @@ def test_the_catalog_queries_use_their_indexes(seeded):
             assert "Bitmap Index Scan on shop_product_search_vector_gin" in plan, query
             assert "Bitmap Index Scan on shop_product_name_trgm" in plan, query
             assert "Bitmap Index Scan on shop_product_sku_trgm" in plan, query
+            # Variants' SKUs: looked up once, their parents then found by primary key.
+            assert "Index Cond: (id = ANY ($0))" in plan, query
             assert "Seq Scan on shop_product" not in plan
 
     with connection.cursor() as cursor:
