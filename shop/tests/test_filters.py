@@ -2,6 +2,7 @@
 API (`GET products`: documented, strict, 400 on what it refuses) and on the catalog page
 (a plain GET form whose values the pagination keeps)."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,7 +14,7 @@ from rest_framework.test import APIClient
 
 from core.tests.helpers import api
 from shop.models import Product
-from shop.tests.factories import ProductFactory
+from shop.tests.factories import ProductFactory, make_category
 
 pytestmark = pytest.mark.django_db
 
@@ -214,6 +215,34 @@ def test_the_filter_form_works_without_javascript_and_shows_the_choices(client, 
     assert '<option value="" selected>Best match</option>' in html
     assert '<button type="submit">Apply</button>' in html
     assert '<a href="/?q=mug">Clear filters</a>' in html
+
+
+def test_a_new_search_keeps_the_filters_in_force_and_lists_best_match_first(client, catalog):
+    response = client.get(
+        reverse("shop:catalog"),
+        {
+            "q": "mug",
+            "min_price": "10",
+            "max_price": "oops",
+            "in_stock": "true",
+            "ordering": "name",
+        },
+    )
+
+    search_form = re.search(r'<form[^>]*role="search">.*?</form>', response.content.decode(), re.S)
+    hidden = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', search_form[0])
+    # The price and stock filters go with the new words; a refused value and the sort do not.
+    assert hidden == [("min_price", "10"), ("in_stock", "true")]
+
+
+def test_clearing_the_filters_stays_in_the_category(client, catalog):
+    kitchen = make_category("Kitchen")
+
+    response = client.get(kitchen.get_absolute_url(), {"q": "mug", "in_stock": "true"})
+
+    assert f'<a href="{kitchen.get_absolute_url()}?q=mug">Clear filters</a>' in (
+        response.content.decode()
+    )
 
 
 def test_a_value_the_page_cannot_use_is_shown_and_the_rest_still_applies(client, catalog):
