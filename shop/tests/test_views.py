@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from merchants.tests.factories import make_merchant
 from shop import cart
 from shop.models import CartItem, Inventory
 from shop.tests.factories import ProductFactory
@@ -108,6 +109,16 @@ def test_product_page_shows_description_and_a_form_bounded_by_stock(client):
     assert 'max="4"' in html
     assert '<label for="id_quantity">Quantity</label>' in html
     assert reverse("shop:cart-add", args=[product.pk]) in html
+
+
+def test_product_page_names_the_merchant_who_sells_it(client):
+    sold = ProductFactory(merchant=make_merchant(display_name="Ann's Pottery"))
+    own = ProductFactory()
+
+    html = client.get(sold.get_absolute_url()).content.decode()
+
+    assert '<p class="seller" data-testid="seller">Sold by Ann&#x27;s Pottery</p>' in html
+    assert 'class="seller"' not in client.get(own.get_absolute_url()).content.decode()
 
 
 def test_sold_out_product_page_has_no_add_to_cart_form(client):
