@@ -1,15 +1,35 @@
-"""Staff edit shipping methods, tax rates and coupons here (model validation applies);
-a coupon's uses are counted by checkout (pricing.coupons) and only shown."""
+"""Staff edit shipping methods, tax rates and coupons here (model validation applies),
+saved and deleted through pricing.services so every change is audited; a coupon's uses
+are counted by checkout (pricing.coupons) and only shown."""
 
 from django.contrib import admin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyTabularInline
+from pricing import services
 from pricing.models import Coupon, CouponUse, ShippingMethod, TaxRate
 
 
+class PricingRuleAdmin(admin.ModelAdmin):
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.update_pricing_rule(rule=obj, actor=request.user, fields=form.changed_data)
+        else:
+            services.create_pricing_rule(rule=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        services.delete_pricing_rule(rule=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        # The changelist's "delete selected": one audited deletion each, in one transaction.
+        with transaction.atomic():
+            for rule in queryset:
+                services.delete_pricing_rule(rule=rule, actor=request.user)
+
+
 @admin.register(ShippingMethod)
-class ShippingMethodAdmin(admin.ModelAdmin):
+class ShippingMethodAdmin(PricingRuleAdmin):
     list_display = ["code", "name", "price", "free_over", "country_codes", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
@@ -20,7 +40,7 @@ class ShippingMethodAdmin(admin.ModelAdmin):
 
 
 @admin.register(TaxRate)
-class TaxRateAdmin(admin.ModelAdmin):
+class TaxRateAdmin(PricingRuleAdmin):
     list_display = ["country", "region", "rate"]
     list_filter = ["country"]
 
@@ -35,7 +55,7 @@ class CouponUseInline(ReadOnlyTabularInline):
 
 
 @admin.register(Coupon)
-class CouponAdmin(admin.ModelAdmin):
+class CouponAdmin(PricingRuleAdmin):
     list_display = [
         "code",
         "kind",

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from core.api import StaffWithPermission, error_responses
 from pricing import selectors, services
+from pricing.models import Coupon, ShippingMethod, TaxRate
 from pricing.serializers import (
     CountryQuerySerializer,
     CouponSerializer,
@@ -57,7 +58,9 @@ class ShippingMethodsView(APIView):
     def post(self, request):
         serializer = ShippingMethodSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        method = services.create_shipping_method(**serializer.validated_data)
+        method = services.create_pricing_rule(
+            rule=ShippingMethod(**serializer.validated_data), actor=request.user
+        )
         return Response(ShippingMethodSerializer(method).data, status=status.HTTP_201_CREATED)
 
 
@@ -73,7 +76,9 @@ class TaxRateCreateView(APIView):
     def post(self, request):
         serializer = TaxRateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        rate = services.create_tax_rate(**serializer.validated_data)
+        rate = services.create_pricing_rule(
+            rule=TaxRate(**serializer.validated_data), actor=request.user
+        )
         return Response(TaxRateSerializer(rate).data, status=status.HTTP_201_CREATED)
 
 
@@ -89,5 +94,7 @@ class CouponCreateView(APIView):
     def post(self, request):
         serializer = CouponSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        coupon = services.create_coupon(**serializer.validated_data)
+        coupon = services.create_pricing_rule(
+            rule=Coupon(**serializer.validated_data), actor=request.user
+        )
         return Response(CouponSerializer(coupon).data, status=status.HTTP_201_CREATED)
