@@ -246,6 +246,9 @@ def test_the_order_page_and_its_timeline_are_german(german):
         "Zahlung erhalten",
         "Bestellung versandt und unterwegs",
     ]
+    # Dates as Germans write them: day first, 24-hour clock (Babel, core/templatetags/when).
+    times = re.findall(r'<time datetime="[^"]+">(.*?)</time>', timeline)
+    assert times and all(re.fullmatch(r"\d\d\.\d\d\.\d{4}, \d\d:\d\d:\d\d", t) for t in times)
 
 
 def test_emails_speak_the_language_the_customer_shopped_in():
