@@ -12,6 +12,7 @@ from pricing.tests.factories import (
     CouponFactory,
     ShippingMethodFactory,
     TaxRateFactory,
+    coupon_admin_form,
 )
 from shop.tests.factories import AddressFactory, ProductFactory, UserFactory
 
@@ -42,17 +43,7 @@ def test_coupon_page_shows_uses_read_only(admin_client, placed):
     assert 'name="uses"' not in html  # shown, not editable
     assert str(placed.pk) in html  # the order holding the use
     # Posting a count changes nothing: only checkout counts uses.
-    data = {
-        "code": "SPRING",
-        "kind": "fixed",
-        "value": "6.00",
-        "min_subtotal": "0.00",
-        "max_uses": "3",
-        "is_active": "on",
-        "uses": "0",
-        "use_rows-TOTAL_FORMS": "0",
-        "use_rows-INITIAL_FORMS": "0",
-    }
+    data = coupon_admin_form(uses="0")
     response = admin_client.post(reverse("admin:pricing_coupon_change", args=[coupon.pk]), data)
     assert response.status_code == 302
     coupon.refresh_from_db()
