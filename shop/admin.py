@@ -322,6 +322,7 @@ class ProductAdmin(admin.ModelAdmin):
                 description=obj.description,
                 option_names=form.cleaned_data["option_names"],
                 is_active=obj.is_active,
+                requires_shipping=obj.requires_shipping,
                 actor=request.user,
             )
             obj.pk = created.pk

@@ -215,6 +215,9 @@ def update_product(*, product: Product, actor, **changes) -> Product:
     product.save()
     if product.is_child and {"price", "is_active"} & set(changes):
         refresh_parent_price(parent=product.parent)
+    if product.is_parent and "requires_shipping" in changes:
+        # Its variants are what carts and orders hold: they ship as their parent does.
+        Product.objects.filter(parent=product).update(requires_shipping=product.requires_shipping)
     record(
         action=Action.PRODUCT_UPDATED,
         entity_type=Entity.PRODUCT,

@@ -25,15 +25,20 @@ def create_parent_product(
     actor,
     description: str = "",
     is_active: bool = True,
+    requires_shipping: bool = True,
+    merchant=None,
 ) -> Product:
-    """A product whose options (`option_names`, in display order) its variants fill in.
-    Its price stays 0.00 until its first variant gives it one."""
+    """A product whose options (`option_names`, in display order) its variants fill in,
+    the shop's or `merchant`'s. Its price stays 0.00 until its first variant gives it
+    one."""
     return create_product(
         sku=sku,
         name=name,
         price=Decimal("0.00"),
         description=description,
         is_active=is_active,
+        requires_shipping=requires_shipping,
+        merchant=merchant,
         structure=Product.Structure.PARENT,
         option_names=[n.strip() for n in option_names],
         actor=actor,
@@ -54,8 +59,9 @@ def create_variant(
     """One combination of the parent's option values, with its own SKU, price and stock.
 
     Named after the parent and its values ("Tee (M / Blue)"), which is what carts and
-    orders show and snapshot. Raises ValidationError for values that do not match the
-    parent's options or repeat another variant's.
+    orders show and snapshot. It is sold by the parent's merchant (their earnings come
+    from it) and ships as the parent does. Raises ValidationError for values that do not
+    match the parent's options or repeat another variant's.
     """
     options = {name: str(value).strip() for name, value in options.items()}
     label = " / ".join(options.get(name, "") for name in parent.option_names)
@@ -69,6 +75,8 @@ def create_variant(
         structure=Product.Structure.CHILD,
         parent=parent,
         options=options,
+        merchant=parent.merchant,
+        requires_shipping=parent.requires_shipping,
         actor=actor,
     )
     refresh_parent_price(parent=parent)

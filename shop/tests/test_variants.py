@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from core.tests.helpers import api, client_for
+from merchants.tests.factories import make_merchant
 from shop import cart, selectors
 from shop.exceptions import InvalidCart
 from shop.models import Inventory, Product
@@ -111,6 +112,31 @@ def test_changing_a_variants_price_keeps_the_parents_from_price(tee, staff):
 
 
 # --- cart and checkout see variants only ---------------------------------------------------------
+
+
+def test_variants_are_sold_by_the_parents_merchant_and_ship_as_it_does(staff):
+    merchant = make_merchant()
+    download = create_parent_product(
+        sku="FONT",
+        name="Typeface",
+        option_names=["Licence"],
+        requires_shipping=False,
+        merchant=merchant,
+        actor=staff,
+    )
+
+    variant = create_variant(
+        parent=download,
+        sku="FONT-WEB",
+        options={"Licence": "Web"},
+        price=Decimal("40"),
+        actor=staff,
+    )
+
+    assert (variant.merchant, variant.requires_shipping) == (merchant, False)
+    update_product(product=download, actor=staff, requires_shipping=True)
+    variant.refresh_from_db()
+    assert variant.requires_shipping is True
 
 
 def test_a_cart_holds_variants_never_their_parent(tee, customer):
@@ -288,6 +314,7 @@ def test_staff_create_a_parent_then_its_variants_on_its_page(staff_client, super
     assert response.status_code == 302
     cap = Product.objects.get(sku="CAP")
     assert (cap.structure, cap.option_names) == ("parent", ["Size", "Colour"])
+    assert cap.requires_shipping is False  # as ticked (here: not) on the add page
 
     response = staff_client.post(
         reverse("admin:shop_product_change", args=[cap.pk]),
@@ -309,6 +336,7 @@ def test_staff_create_a_parent_then_its_variants_on_its_page(staff_client, super
         "Wool cap (M / Grey)",
     )
     assert Inventory.objects.get(product=grey).available == 4
+    assert grey.requires_shipping is False  # as its parent
     cap.refresh_from_db()
     assert cap.price == Decimal("29.00")
     assert AuditEvent.objects.filter(action="product.created", actor=superuser).count() == 2
