@@ -25,6 +25,7 @@ from orders.models import Order
 from orders.tests.factories import make_order
 from pricing.tests.factories import ShippingMethodFactory
 from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+from shop.variants import create_parent_product, create_variant
 from wallets.models import Earning
 
 pytestmark = [
@@ -64,7 +65,7 @@ def test_a_merchant_is_approved_sells_a_product_and_sees_the_sale_and_earning(
     assert Merchant.objects.get(user=seller).status == "approved"
 
     merchant_page.get_by_test_id("merchant-link").click()
-    merchant_page.get_by_role("link", name="Add a product").click()
+    merchant_page.get_by_role("link", name="Add a product", exact=True).click()
     merchant_page.get_by_label("SKU").fill("POT-1")
     merchant_page.get_by_label("Name").fill("Stoneware teapot")
     merchant_page.get_by_label("Price").fill("20.00")
@@ -100,6 +101,11 @@ def test_the_merchant_pages_fit_a_phone_and_pass_basic_accessibility_checks(new_
     merchant = make_merchant(user=UserFactory(), display_name="Ann's Pottery")
     product = ProductFactory(merchant=merchant, name="Stoneware teapot", stock=5)
     make_order(lines=[(product.pk, 1)], status=Order.Status.PAID)
+    staff = StaffFactory(is_superuser=True)
+    mugs = create_parent_product(
+        sku="MUG", name="Mug", option_names=["Size"], merchant=merchant, actor=staff
+    )
+    create_variant(parent=mugs, sku="MUG-S", options={"Size": "S"}, price=Decimal("9"), actor=staff)
 
     page = new_page(viewport=PHONE)
     log_in(page, applicant.email)
@@ -112,6 +118,8 @@ def test_the_merchant_pages_fit_a_phone_and_pass_basic_accessibility_checks(new_
         "/merchant/",
         "/merchant/products/new/",
         f"/merchant/products/{product.pk}/",
+        "/merchant/products/new-with-options/",
+        f"/merchant/products/{mugs.pk}/",
         "/merchant/sales/",
     ]:
         page.goto(url)

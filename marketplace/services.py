@@ -12,7 +12,7 @@ from core.exceptions import NotPermitted
 from merchants.exceptions import NotAMerchant
 from merchants.models import Merchant
 from merchants.selectors import approved_merchant_of
-from shop import inventory
+from shop import inventory, variants
 from shop import services as shop_services
 from shop.models import Product
 
@@ -38,6 +38,26 @@ def create_merchant_product(*, user, **fields) -> Product:
     Raises NotAMerchant, and what create_product raises."""
     merchant = merchant_for(user=user)
     return shop_services.create_product(actor=user, merchant=merchant, **fields)
+
+
+def create_merchant_parent(*, user, **fields) -> Product:
+    """An approved merchant puts a product with options (size, colour...) on sale;
+    `fields` are those of shop.variants.create_parent_product (sku, name, option_names,
+    description, is_active). Its variants are added with create_merchant_variant.
+    Raises NotAMerchant, ValidationError."""
+    merchant = merchant_for(user=user)
+    return variants.create_parent_product(actor=user, merchant=merchant, **fields)
+
+
+def create_merchant_variant(*, user, parent: Product, **fields) -> Product:
+    """The merchant adds a variant to their product with options; `fields` are those of
+    shop.variants.create_variant (sku, options, price, initial_stock, is_active).
+    Raises NotAMerchant, NotPermitted, ValidationError (values that do not fit the
+    options or repeat another variant's, a taken SKU)."""
+    _own(user, parent)
+    if not parent.is_parent:
+        raise NotPermitted()
+    return variants.create_variant(parent=parent, actor=user, **fields)
 
 
 def update_merchant_product(*, user, product: Product, **changes) -> Product:

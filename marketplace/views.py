@@ -15,9 +15,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import ShopError
 from marketplace import selectors, services
-from marketplace.forms import AdjustForm, ApplyForm, ProductCreateForm, ProductEditForm
+from marketplace.forms import (
+    AdjustForm,
+    ApplyForm,
+    ParentCreateForm,
+    ParentEditForm,
+    ProductCreateForm,
+    ProductEditForm,
+    VariantCreateForm,
+)
 from merchants import services as merchant_services
 from merchants.selectors import approved_merchant_of, merchant_of
+from shop.models import Product
 
 PAGE_SIZE = 20
 
@@ -46,8 +55,23 @@ def _form_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def _editable(product) -> dict:
-    return {field: getattr(product, field) for field in ProductEditForm.base_fields}
+def _edit_form(product, data=None):
+    form_class = ParentEditForm if product.is_parent else ProductEditForm
+    initial = {field: getattr(product, field) for field in form_class.base_fields}
+    return form_class(data, initial=initial)
+
+
+def _render_product(request, product, *, form=None, adjust_form=None, variant_form=None):
+    """A product's page: its edit form, and the stock form of a product sold as it is
+    or, for a product with options, its variants and the form that adds one."""
+    context = {"form": form or _edit_form(product), "product": product}
+    if product.is_parent:
+        context["variants"] = product.variants.select_related("inventory")
+        context["variant_form"] = variant_form or VariantCreateForm(parent=product)
+    else:
+        context["adjust_form"] = adjust_form or AdjustForm()
+    status = 400 if any(f is not None and f.errors for f in (adjust_form, variant_form)) else 200
+    return render(request, "marketplace/product_form.html", context, status=status)
 
 
 @login_required
@@ -102,9 +126,27 @@ def product_create(request):
 
 @merchant_required
 @require_http_methods(["GET", "POST"])
+def parent_create(request):
+    form = ParentCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            parent = services.create_merchant_parent(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(
+                request, _("%(name)s is created: now add its variants.") % {"name": parent.name}
+            )
+            return redirect("merchant:product-edit", pk=parent.pk)
+    context = {"form": form, "product": None, "with_options": True}
+    return render(request, "marketplace/product_form.html", context)
+
+
+@merchant_required
+@require_http_methods(["GET", "POST"])
 def product_edit(request, pk):
     product = get_object_or_404(selectors.products_of(merchant=request.merchant), pk=pk)
-    form = ProductEditForm(request.POST or None, initial=_editable(product))
+    form = _edit_form(product, request.POST or None)
     if request.method == "POST" and form.is_valid():
         changes = {f: form.cleaned_data[f] for f in form.changed_data}
         try:
@@ -115,27 +157,45 @@ def product_edit(request, pk):
         else:
             messages.success(request, _("%(name)s saved.") % {"name": form.cleaned_data["name"]})
             return redirect("merchant:home")
-    context = {"form": form, "product": product, "adjust_form": AdjustForm()}
-    return render(request, "marketplace/product_form.html", context)
+    return _render_product(request, product, form=form)
+
+
+@merchant_required
+@require_POST
+def variant_create(request, pk):
+    parent = get_object_or_404(
+        selectors.products_of(merchant=request.merchant).filter(structure=Product.Structure.PARENT),
+        pk=pk,
+    )
+    form = VariantCreateForm(request.POST, parent=parent)
+    if form.is_valid():
+        try:
+            variant = services.create_merchant_variant(
+                user=request.user, parent=parent, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s is on sale.") % {"name": variant.name})
+            return redirect("merchant:product-edit", pk=parent.pk)
+    messages.error(request, _("The variant was not added: see the form below."))
+    return _render_product(request, parent, variant_form=form)
 
 
 @merchant_required
 @require_POST
 def product_adjust(request, pk):
-    product = get_object_or_404(selectors.products_of(merchant=request.merchant), pk=pk)
+    # A product with options has no stock of its own: its variants do.
+    product = get_object_or_404(
+        selectors.products_of(merchant=request.merchant).exclude(
+            structure=Product.Structure.PARENT
+        ),
+        pk=pk,
+    )
     form = AdjustForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The stock was not changed: see the form below."))
-        context = {
-            "form": ProductEditForm(
-                initial={
-                    f: getattr(product, f) for f in ("name", "description", "price", "is_active")
-                }
-            ),
-            "product": product,
-            "adjust_form": form,
-        }
-        return render(request, "marketplace/product_form.html", context, status=400)
+        return _render_product(request, product, adjust_form=form)
     try:
         services.adjust_merchant_stock(user=request.user, product=product, **form.cleaned_data)
     except ShopError as exc:

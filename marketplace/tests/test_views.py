@@ -13,7 +13,8 @@ from merchants.tests.factories import make_merchant
 from orders.models import Order
 from orders.tests.factories import make_order
 from shop.models import Inventory, Product
-from shop.tests.factories import ProductFactory, UserFactory
+from shop.tests.factories import ProductFactory, StaffFactory, UserFactory
+from shop.variants import create_parent_product
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -138,3 +139,91 @@ def test_sales_and_earnings_show_each_sale_with_fee_and_net(merchant_client, set
     assert "$40.00" in text and "$4.00" in text and "$36.00" in text
     assert text.count('data-testid="earning-entry"') == 1
     assert "Not mine" not in text
+
+
+def test_a_merchant_sells_a_product_with_options(merchant_client):
+    response = merchant_client.post(
+        reverse("merchant:parent-create"),
+        {
+            "sku": "TEE",
+            "name": "Tee",
+            "description": "Organic cotton.",
+            "option_names": "Size, Colour",
+            "is_active": "on",
+        },
+        follow=True,
+    )
+    tee = Product.objects.get(sku="TEE")
+    assert (tee.structure, tee.option_names, tee.merchant) == (
+        "parent",
+        ["Size", "Colour"],
+        merchant_client.merchant,
+    )
+    assert "Tee is created: now add its variants." in response.content.decode()
+    assert 'data-testid="variant-form"' in response.content.decode()
+    assert 'data-testid="adjust-form"' not in response.content.decode()
+
+    add_variant = reverse("merchant:variant-create", args=[tee.pk])
+    blue = {
+        "variant-sku": "TEE-M-BLU",
+        "variant-option_0": "M",
+        "variant-option_1": "Blue",
+        "variant-price": "24.00",
+        "variant-initial_stock": "5",
+        "variant-is_active": "on",
+    }
+    assert merchant_client.post(add_variant, blue).status_code == 302
+    # The same values again, or a value missing: the form says why, nothing is added.
+    again = merchant_client.post(add_variant, {**blue, "variant-sku": "TEE-M-BLU-2"})
+    missing = merchant_client.post(
+        add_variant, {**blue, "variant-sku": "TEE-L", "variant-option_1": ""}
+    )
+    assert (again.status_code, missing.status_code) == (400, 400)
+    assert 'role="alert"' in again.content.decode()
+    assert 'aria-describedby="id_variant-option_1_error"' in missing.content.decode()
+
+    variant = Product.objects.get(parent=tee)
+    assert (variant.sku, variant.options, variant.merchant, variant.inventory.available) == (
+        "TEE-M-BLU",
+        {"Size": "M", "Colour": "Blue"},
+        merchant_client.merchant,
+        5,
+    )
+    home = merchant_client.get(reverse("merchant:home")).content.decode()
+    assert "From $24.00" in home and "1 variant" in home
+    page = merchant_client.get(reverse("merchant:product-edit", args=[tee.pk])).content.decode()
+    assert page.count('data-testid="merchant-variant"') == 1
+    # A variant's stock is adjusted on its own page; the parent has none to adjust.
+    adjust = reverse("merchant:product-adjust", args=[variant.pk])
+    assert merchant_client.post(adjust, {"delta": "3", "reason": "count"}).status_code == 302
+    assert Inventory.objects.get(product=variant).available == 8
+    parent_adjust = reverse("merchant:product-adjust", args=[tee.pk])
+    assert merchant_client.post(parent_adjust, {"delta": "3", "reason": "x"}).status_code == 404
+
+    # Customers buy the variant; the merchant sees the sale (shipped to nobody: a test order).
+    Product.objects.filter(pk=variant.pk).update(requires_shipping=False)
+    make_order(lines=[(variant.pk, 2)], status=Order.Status.PAID)
+    sales = merchant_client.get(reverse("merchant:sales")).content.decode()
+    assert sales.count('data-testid="sale-row"') == 1 and "TEE-M-BLU" in sales
+
+
+def test_variants_are_added_only_to_the_merchants_own_products_with_options(merchant_client):
+    staff = StaffFactory(is_superuser=True)
+    theirs = create_parent_product(
+        sku="THEIRS", name="Theirs", option_names=["Size"], merchant=make_merchant(), actor=staff
+    )
+    shops = create_parent_product(
+        sku="SHOPS", name="The shop's", option_names=["Size"], actor=staff
+    )
+    plain = ProductFactory(merchant=merchant_client.merchant)
+    body = {
+        "variant-sku": "NEW",
+        "variant-option_0": "M",
+        "variant-price": "1.00",
+        "variant-initial_stock": "1",
+    }
+
+    for product in (theirs, shops, plain):
+        url = reverse("merchant:variant-create", args=[product.pk])
+        assert merchant_client.post(url, body).status_code == 404
+    assert not Product.objects.filter(sku="NEW").exists()
