@@ -33,6 +33,7 @@ POOL_SIZE = 8
 SCALE_TESTS = [
     "orders/tests/test_concurrency.py",
     "orders/tests/test_api_concurrency.py",
+    "orders/tests/test_coupon_concurrency.py",
     "payments/tests/test_webhooks.py",
     "payments/tests/test_payment_flow.py",
     "payments/tests/test_closing.py",
@@ -41,6 +42,8 @@ SCALE_TESTS = [
     "payments/tests/test_invariants_random.py",
     "payments/tests/test_deposits.py",
     "payments/tests/test_wallet_payments.py",
+    "payments/tests/test_earnings.py",
+    "payments/tests/test_refunds.py",
     "wallets/tests/test_concurrency.py",
     "config/tests/test_scale_out.py",
 ]
