@@ -96,7 +96,8 @@ SEARCH_SCHEMA = {
     "maxLength": SEARCH_MAX_LENGTH,
     "description": "Words of the name, SKU or description (stemmed: `mugs` finds a mug), "
     "a name spelled nearly right (`mugg`), or part of the name or SKU (`MUG-0`) or of a "
-    "variant's SKU (`TEE-M-RED` finds the tee); the best "
+    "variant's SKU (`TEE-M-RED` finds the tee); `-word` leaves out what holds the word "
+    "(`mug -blue`); the best "
     "match first unless `ordering` says otherwise.",
 }
 IN_STOCK_SCHEMA = {"type": "boolean", "description": "`true`: only products available now."}

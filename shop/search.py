@@ -10,6 +10,8 @@ On PostgreSQL a product matches when
   "MUG-001");
 - or, for a product with variants, an active variant's SKU contains it (the SKU on a
   label, "TEE-M-RED", finds the tee whose page offers that variant).
+A word with a minus in front excludes what holds it, stemmed ("mug -blue": the mugs that
+are not blue); the other conditions look for the rest of the text.
 The best match comes first: the full-text rank (name and SKU weigh more than the
 description) plus how alike the name is plus one for a SKU that starts with the query.
 Every condition has its GIN index (shop/migrations/0004), so a search stays an index scan
@@ -57,28 +59,51 @@ def search_products(products: QuerySet[Product], *, query: str) -> QuerySet[Prod
     query = query.strip()
     if not query:
         return products
-    contains = Q(name__icontains=query) | Q(sku__icontains=query)
-    if connections[products.db].vendor != "postgresql":
-        variant_sku = Q(pk__in=_parents_of_variants(query))
-        return products.filter(contains | variant_sku).order_by("name", "id")
-    variant_sku = Q(IsOneOf(F("pk"), ArraySubquery(_parents_of_variants(query))))
+    wanted, excluded = _wanted_and_excluded(query)
+    postgres = connections[products.db].vendor == "postgresql"
+    for word in excluded:
+        products = products.exclude(
+            Q(search_vector=SearchQuery(word, config=CONFIG)) if postgres else _contains(word)
+        )
+    if not postgres:
+        if not wanted:
+            return products.order_by("name", "id")
+        variant_sku = Q(pk__in=_parents_of_variants(wanted))
+        return products.filter(_contains(wanted) | variant_sku).order_by("name", "id")
     words = SearchQuery(query, config=CONFIG, search_type="websearch")
+    if not wanted:  # only exclusions: what the full-text search leaves
+        return products.filter(search_vector=words).order_by("name", "id")
+    variant_sku = Q(IsOneOf(F("pk"), ArraySubquery(_parents_of_variants(wanted))))
     sku_prefix = Case(
-        When(sku__istartswith=query, then=Value(1.0)), default=Value(0.0), output_field=FloatField()
+        When(sku__istartswith=wanted, then=Value(1.0)),
+        default=Value(0.0),
+        output_field=FloatField(),
     )
     return (
         # UPPER(name): the expression the trigram index is built on (migration 0008).
         products.alias(name_upper=Upper("name"))
         .filter(
             Q(search_vector=words)
-            | Q(name_upper__trigram_word_similar=query)
-            | contains
+            | Q(name_upper__trigram_word_similar=wanted)
+            | _contains(wanted)
             | variant_sku
         )
         .annotate(
             rank=SearchRank(F("search_vector"), words)
-            + TrigramWordSimilarity(query, "name")
+            + TrigramWordSimilarity(wanted, "name")
             + sku_prefix
         )
         .order_by("-rank", "name", "id")
     )
+
+
+def _wanted_and_excluded(query: str) -> tuple[str, list[str]]:
+    """The text to look for, and the words a leading minus excludes ("mug -blue")."""
+    words = query.split()
+    excluded = [word[1:] for word in words if word.startswith("-") and len(word) > 1]
+    wanted = " ".join(word for word in words if not (word.startswith("-") and len(word) > 1))
+    return wanted, excluded
+
+
+def _contains(text: str) -> Q:
+    return Q(name__icontains=text) | Q(sku__icontains=text)

@@ -144,3 +144,17 @@ def test_a_variant_sku_finds_its_parent_and_an_inactive_variant_does_not(client,
     Product.objects.filter(sku="TEE-M-RED").update(is_active=False)
     assert found("TEE-M-RED") == []
     assert found("TEE-M") == [tee.name]  # its other variant still matches
+
+
+def test_a_word_with_a_minus_excludes_what_holds_it(catalog):
+    # The typo and part-of-name matches look for "mug" alone; "Blue mug" is left out.
+    assert set(found("mug -blue")) == {"Enamel camp mug", "Giant mug", "Canvas tote"}
+    assert found("mugs -camp -giant -carries") == ["Blue mug"]  # stemmed, description too
+    assert found("-mug") == ["Brass pen", "Steel kettle"]  # only exclusions: the rest
+
+
+def test_other_databases_exclude_by_part_of_the_name_or_sku(catalog, monkeypatch):
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+
+    assert found("mug -blue") == ["Enamel camp mug", "Giant mug"]
+    assert found("-mug") == ["Brass pen", "Canvas tote", "Steel kettle"]
