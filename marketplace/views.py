@@ -113,14 +113,10 @@ def home(request):
 @require_http_methods(["GET", "POST"])
 def product_create(request):
     form = ProductCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            product = services.create_merchant_product(user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, _("%(name)s is on sale.") % {"name": product.name})
-            return redirect("merchant:home")
+    product = _created(request, form, services.create_merchant_product)
+    if product is not None:
+        messages.success(request, _("%(name)s is on sale.") % {"name": product.name})
+        return redirect("merchant:home")
     return render(request, "marketplace/product_form.html", {"form": form, "product": None})
 
 
@@ -128,18 +124,26 @@ def product_create(request):
 @require_http_methods(["GET", "POST"])
 def parent_create(request):
     form = ParentCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            parent = services.create_merchant_parent(user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(
-                request, _("%(name)s is created: now add its variants.") % {"name": parent.name}
-            )
-            return redirect("merchant:product-edit", pk=parent.pk)
+    parent = _created(request, form, services.create_merchant_parent)
+    if parent is not None:
+        messages.success(
+            request, _("%(name)s is created: now add its variants.") % {"name": parent.name}
+        )
+        return redirect("merchant:product-edit", pk=parent.pk)
     context = {"form": form, "product": None, "with_options": True}
     return render(request, "marketplace/product_form.html", context)
+
+
+def _created(request, form, create):
+    """What `create` (a marketplace service) made of the posted `form`, or None: not
+    posted, or refused (the form then carries why)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return create(user=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        _form_errors(form, exc)
+        return None
 
 
 @merchant_required
