@@ -8,7 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import StaffWithPermission, error_responses
+from core.api import StaffWithPermission, TakesNoBodyMixin, error_responses
 from merchants import services
 from merchants.models import Merchant
 from merchants.serializers import MerchantApplySerializer, MerchantSerializer
@@ -31,14 +31,14 @@ class MerchantApplyView(APIView):
         return Response(MerchantSerializer(merchant).data, status=status.HTTP_201_CREATED)
 
 
-class MerchantApproveView(APIView):
+class MerchantApproveView(TakesNoBodyMixin, APIView):
     permission_classes = [StaffWithPermission("merchants.change_merchant")]
 
     @extend_schema(
         operation_id="merchants_approve",
         tags=["merchants"],
         request=None,
-        responses={200: MerchantSerializer, **error_responses(401, 403, 404)},
+        responses={200: MerchantSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, pk):
         merchant = get_object_or_404(Merchant, pk=pk)

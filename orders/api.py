@@ -23,6 +23,7 @@ from core.api import (
     CheckoutThrottle,
     OwnerOrStaffWithPermission,
     StaffWithPermission,
+    TakesNoBodyMixin,
     TokenClaimsAuthentication,
     error_responses,
 )
@@ -174,7 +175,7 @@ class OrderDetailView(APIView):
         return Response(OrderSerializer(order, context={"request": request}).data)
 
 
-class OrderCancelView(APIView):
+class OrderCancelView(TakesNoBodyMixin, APIView):
     # The customer cancels their own order; staff cancel anyone's with the permission.
     permission_classes = [OwnerOrStaffWithPermission("orders.change_order")]
 
@@ -188,7 +189,7 @@ class OrderCancelView(APIView):
             "409 `payment_in_progress` while a payment is processing; 503 "
             "`payment_unavailable` while Stripe cannot be asked."
         ),
-        responses={200: OrderSerializer, **error_responses(401, 403, 404, 409, 503)},
+        responses={200: OrderSerializer, **error_responses(400, 401, 403, 404, 409, 503)},
     )
     def post(self, request, pk):
         order = order_for(request, pk)

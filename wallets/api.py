@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import StaffWithPermission, error_responses
+from core.api import StaffWithPermission, TakesNoBodyMixin, error_responses
 from wallets import services
 from wallets.models import Withdrawal
 from wallets.selectors import entries_of, wallet_of
@@ -79,7 +79,7 @@ def _decided(request, pk, decide) -> Response:
     return Response(WithdrawalSerializer(withdrawal).data)
 
 
-class WithdrawalApproveView(APIView):
+class WithdrawalApproveView(TakesNoBodyMixin, APIView):
     permission_classes = [DECIDE_WITHDRAWALS]
 
     @extend_schema(
@@ -90,13 +90,13 @@ class WithdrawalApproveView(APIView):
             "Staff paid the withdrawal out (outside the shop): `paid`. 409 unless pending, "
             "or while the wallet is locked."
         ),
-        responses={200: WithdrawalSerializer, **error_responses(401, 403, 404, 409)},
+        responses={200: WithdrawalSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, pk):
         return _decided(request, pk, services.approve_withdrawal)
 
 
-class WithdrawalRejectView(APIView):
+class WithdrawalRejectView(TakesNoBodyMixin, APIView):
     permission_classes = [DECIDE_WITHDRAWALS]
 
     @extend_schema(
@@ -104,7 +104,7 @@ class WithdrawalRejectView(APIView):
         tags=["wallet"],
         request=None,
         description="The amount comes back to the balance: `rejected`. 409 unless pending.",
-        responses={200: WithdrawalSerializer, **error_responses(401, 403, 404, 409)},
+        responses={200: WithdrawalSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, pk):
         return _decided(request, pk, services.reject_withdrawal)
