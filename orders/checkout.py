@@ -187,10 +187,12 @@ def quote_order(
     *, user, lines: Iterable[tuple[int, int]], delivery: Delivery = NO_DELIVERY
 ) -> Quote:
     """What placing this order would cost: the same checks and figures as place_order,
-    without reserving anything or counting a coupon use. Raises the same errors (but
-    InsufficientStock, which only the stock lock can tell)."""
+    without reserving anything or counting a coupon use. Raises the same errors; its
+    InsufficientStock reads the stock of this moment, unlocked (a checkout right after
+    may still find less)."""
     quantities = _validate_lines(lines)
     _items, quote = _price(user=user, quantities=quantities, delivery=delivery)
+    inventory.check_available(quantities=quantities)
     return quote
 
 

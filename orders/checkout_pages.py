@@ -31,6 +31,7 @@ from orders.forms import (
 from pricing.exceptions import CouponExhausted, InvalidCoupon, ShippingRequired
 from pricing.selectors import shipping_methods_for
 from shop import addresses, cart, selectors, services
+from shop.exceptions import InsufficientStock
 
 SESSION_KEY = "checkout"
 
@@ -169,6 +170,9 @@ def review_step(request):
         messages.warning(request, exc.detail)
         _choose(request, coupon=None)
         return redirect("shop:checkout-review")
+    except InsufficientStock as exc:
+        messages.error(request, exc.detail)  # the cart shows each line above the stock
+        return redirect("shop:cart")
     except ShopError as exc:
         messages.error(request, exc.detail)
         return redirect("shop:checkout-shipping" if ships else "shop:cart")
@@ -182,7 +186,6 @@ def review_step(request):
             "address": _chosen_address(request),
             "form": CheckoutForm(initial={"token": uuid.uuid4().hex}),
             "coupon_form": CouponForm(),
-            "short_lines": [line for line in contents.lines if line.exceeds_stock],
             "step": 3 if ships else 1,
         },
     )

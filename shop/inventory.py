@@ -52,6 +52,25 @@ def lock(*, product_ids) -> dict[int, Inventory]:
     return {row.product_id: row for row in qs}
 
 
+def check_available(*, quantities: Mapping[int, int]) -> None:
+    """Raise InsufficientStock, as reserve would, for the first product (by id) with
+    fewer units available now than `quantities` asks. Reads without a lock (a quote):
+    only reserve, under the lock, decides what an order gets."""
+    rows = (
+        Inventory.objects.filter(product_id__in=set(quantities))
+        .select_related("product")
+        .order_by("product_id")
+    )
+    for row in rows:
+        if row.available < quantities[row.product_id]:
+            raise InsufficientStock(
+                product_id=row.product_id,
+                requested=quantities[row.product_id],
+                available=row.available,
+                name=row.product.name,
+            )
+
+
 def reserve(
     *,
     quantities: Mapping[int, int],

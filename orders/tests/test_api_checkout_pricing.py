@@ -111,6 +111,24 @@ def test_errors(shop, path, change, status, code):
     assert Inventory.objects.get(pk=product.pk).reserved == 0
 
 
+@pytest.mark.parametrize("path", ["orders/checkout", "orders/quote"])
+def test_more_than_the_stock_is_409_with_the_product_from_both(shop, path):
+    client, address, product = shop
+    Inventory.objects.filter(pk=product.pk).update(available=2, received=2)
+
+    response = client.post(api(path), body(address, product), format="json")
+
+    assert response.status_code == 409
+    assert {k: response.json()[k] for k in ("code", "product_id", "requested", "available")} == {
+        "code": "insufficient_stock",
+        "product_id": product.pk,
+        "requested": 3,
+        "available": 2,
+    }
+    assert Order.objects.count() == 0
+    assert Inventory.objects.get(pk=product.pk).reserved == 0
+
+
 def test_someone_elses_address_is_refused(shop):
     client, _, product = shop
     theirs = AddressFactory(country="US")

@@ -116,6 +116,19 @@ def test_no_method_for_the_country_says_so(customer_client, customer, lamp):
     assert "We do not ship to Japan yet." in page.content.decode()
 
 
+def test_review_of_more_than_the_stock_goes_back_to_the_cart(customer_client, customer, lamp):
+    address = AddressFactory(user=customer)
+    customer_client.post(reverse("shop:checkout-address"), {"address": address.pk})
+    customer_client.post(reverse("shop:checkout-shipping"), {"method": "dhl"})
+    Inventory.objects.filter(pk=lamp.pk).update(available=0, received=0)
+
+    response = customer_client.get(reverse("shop:checkout-review"), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("shop:cart")
+    assert "Desk lamp: 1 requested, only 0 available." in messages_of(response)
+    assert "Desk lamp: sold out (you have 1)." in response.content.decode()
+
+
 def test_review_without_a_method_goes_back(customer_client, lamp):
     response = customer_client.get(reverse("shop:checkout-review"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("shop:checkout-address")
