@@ -1,10 +1,8 @@
 """JSON API of accounts, catalog, inventory and cart. Views parse, call a service, serialize."""
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_page
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -18,6 +16,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from core.api import EMPTY_RESPONSE, AuthThrottle, StaffWithPermission, error_responses
 from shop import addresses, cart, inventory, selectors, services
+from shop.catalog_cache import cache_product_list
 from shop.filters import ProductFilter
 from shop.models import Inventory
 from shop.serializers import (
@@ -189,9 +188,7 @@ class ProductListCreateView(generics.ListAPIView):
         responses={200: ProductSerializer(many=True), **error_responses(400, 404)},
         auth=[],
     )
-    # Everyone sees the same list, so one cached answer per query string serves all;
-    # the stock figures may be CATALOG_CACHE_SECONDS old, checkout re-checks them.
-    @method_decorator(cache_page(settings.CATALOG_CACHE_SECONDS, key_prefix="products"))
+    @method_decorator(cache_product_list)  # shop.catalog_cache says how fresh it is
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

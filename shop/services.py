@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actions import Action, Entity
 from audit.services import record
-from shop import inventory
+from shop import catalog_cache, inventory
 from shop.models import Inventory, Product, User, login_key
 
 EDITABLE_FIELDS = ("name", "description", "price", "is_active", "requires_shipping")
@@ -193,6 +193,7 @@ def create_product(
         inventory.restock(
             product_id=product.pk, quantity=initial_stock, actor=actor, reason="initial stock"
         )
+    transaction.on_commit(catalog_cache.changed)
     return product
 
 
@@ -218,6 +219,7 @@ def update_product(*, product: Product, actor, **changes) -> Product:
     if product.is_parent and "requires_shipping" in changes:
         # Its variants are what carts and orders hold: they ship as their parent does.
         Product.objects.filter(parent=product).update(requires_shipping=product.requires_shipping)
+    transaction.on_commit(catalog_cache.changed)
     record(
         action=Action.PRODUCT_UPDATED,
         entity_type=Entity.PRODUCT,

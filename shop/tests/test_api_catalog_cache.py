@@ -1,7 +1,9 @@
+from decimal import Decimal
+
 import pytest
 from django.core.cache import cache
 
-from shop import inventory
+from shop import inventory, services
 from shop.tests.factories import ProductFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +35,23 @@ def test_each_query_string_has_its_own_cached_answer(client):
 
     assert [r["name"] for r in client.get(URL, {"search": "mug"}).json()["results"]] == ["Blue mug"]
     assert [r["name"] for r in client.get(URL, {"search": "pen"}).json()["results"]] == ["Red pen"]
+
+
+def test_a_product_taken_off_sale_or_added_leaves_or_joins_the_list_at_once(
+    client, django_capture_on_commit_callbacks
+):
+    staff = StaffFactory()
+    mug = ProductFactory(name="Blue mug", stock=5)
+    assert names_of(client.get(URL)) == ["Blue mug"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_product(product=mug, actor=staff, is_active=False)
+    assert names_of(client.get(URL)) == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.create_product(sku="PEN-1", name="Brass pen", price=Decimal("4.00"), actor=staff)
+    assert names_of(client.get(URL)) == ["Brass pen"]
+
+
+def names_of(response):
+    return [row["name"] for row in response.json()["results"]]
