@@ -71,7 +71,10 @@ class TaxRate(models.Model):
         ordering = ["country", "region"]
         constraints = [
             models.UniqueConstraint(
-                "country", Lower("region"), name="taxrate_unique_country_region"
+                "country",
+                Lower("region"),
+                name="taxrate_unique_country_region",
+                violation_error_message=_("A tax rate for this country and region already exists."),
             ),
             models.CheckConstraint(
                 condition=models.Q(rate__gte=0, rate__lte=100), name="taxrate_rate_0_100"

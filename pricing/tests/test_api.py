@@ -64,6 +64,7 @@ def test_staff_create_tax_rates():
     assert client.post(api("tax-rates"), body, format="json").status_code == 201
     again = client.post(api("tax-rates"), {**body, "region": "ca"}, format="json")
     assert again.status_code == 400
+    assert "A tax rate for this country and region already exists." in str(again.json())
     assert (
         client.post(
             api("tax-rates"), {"country": "DE", "rate": "100.01"}, format="json"
