@@ -4,7 +4,7 @@
   (above 100 answers 100), anything else a 400.
 - `StrictSerializer`: the base of input serializers; it rejects unknown
   (and read-only) fields with 400, so a client can never set what it may not;
-  `TakesNoBodyMixin` does the same for a POST that takes no body.
+  `refuse_body` does the same for a POST that takes no body.
 - `StaffWithPermission("app.codename")` (and `OwnerOrStaffWithPermission`): the one way a
   view makes an operation staff-only. Staff means `is_staff` and the Django model
   permission the same change needs in the admin (superusers hold all of them); anyone
@@ -183,18 +183,15 @@ class StrictSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Base class of every input serializer."""
 
 
-class TakesNoBodyMixin:
-    """For an API view whose POST takes no body (cancel, approve, reject): any field sent
-    is unknown, a 400 as on every other endpoint, checked after authentication and
-    permissions and before anything changes."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if request.data:  # {} (or an empty form) without a body
-            fields = request.data if isinstance(request.data, Mapping) else ["non_field_errors"]
-            raise serializers.ValidationError(
-                {str(key): ["Unknown field."] for key in fields}, code="unknown_field"
-            )
+def refuse_body(request) -> None:
+    """For a POST that takes no body (cancel, approve, reject): any field sent is unknown,
+    a 400 as on every other endpoint. Views call it after their permission checks and
+    before anything changes."""
+    if request.data:  # {} (or an empty form) without a body
+        fields = request.data if isinstance(request.data, Mapping) else ["non_field_errors"]
+        raise serializers.ValidationError(
+            {str(key): ["Unknown field."] for key in fields}, code="unknown_field"
+        )
 
 
 class TextField(serializers.CharField):

@@ -8,7 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import StaffWithPermission, TakesNoBodyMixin, error_responses
+from core.api import StaffWithPermission, error_responses, refuse_body
 from merchants import services
 from merchants.models import Merchant
 from merchants.serializers import MerchantApplySerializer, MerchantSerializer
@@ -31,7 +31,7 @@ class MerchantApplyView(APIView):
         return Response(MerchantSerializer(merchant).data, status=status.HTTP_201_CREATED)
 
 
-class MerchantApproveView(TakesNoBodyMixin, APIView):
+class MerchantApproveView(APIView):
     permission_classes = [StaffWithPermission("merchants.change_merchant")]
 
     @extend_schema(
@@ -42,5 +42,6 @@ class MerchantApproveView(TakesNoBodyMixin, APIView):
     )
     def post(self, request, pk):
         merchant = get_object_or_404(Merchant, pk=pk)
+        refuse_body(request)
         merchant = services.approve_merchant(merchant=merchant, actor=request.user)
         return Response(MerchantSerializer(merchant).data)

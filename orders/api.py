@@ -23,9 +23,9 @@ from core.api import (
     CheckoutThrottle,
     OwnerOrStaffWithPermission,
     StaffWithPermission,
-    TakesNoBodyMixin,
     TokenClaimsAuthentication,
     error_responses,
+    refuse_body,
 )
 from orders import services as order_services
 from orders.checkout import checkout_cart, place_order, quote_cart, quote_order
@@ -175,7 +175,7 @@ class OrderDetailView(APIView):
         return Response(OrderSerializer(order, context={"request": request}).data)
 
 
-class OrderCancelView(TakesNoBodyMixin, APIView):
+class OrderCancelView(APIView):
     # The customer cancels their own order; staff cancel anyone's with the permission.
     permission_classes = [OwnerOrStaffWithPermission("orders.change_order")]
 
@@ -194,6 +194,7 @@ class OrderCancelView(TakesNoBodyMixin, APIView):
     def post(self, request, pk):
         order = order_for(request, pk)
         self.check_object_permissions(request, order)
+        refuse_body(request)
         order_services.cancel_order(order=order, actor=request.user)
         return order_response(request, order.pk)
 

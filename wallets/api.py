@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import StaffWithPermission, TakesNoBodyMixin, error_responses
+from core.api import StaffWithPermission, error_responses, refuse_body
 from wallets import services
 from wallets.models import Withdrawal
 from wallets.selectors import entries_of, wallet_of
@@ -75,11 +75,12 @@ class WithdrawalCreateView(APIView):
 def _decided(request, pk, decide) -> Response:
     """Run `decide` (approve or reject) on the withdrawal and answer with it."""
     withdrawal = get_object_or_404(Withdrawal, pk=pk)
+    refuse_body(request)
     withdrawal = decide(withdrawal=withdrawal, actor=request.user)
     return Response(WithdrawalSerializer(withdrawal).data)
 
 
-class WithdrawalApproveView(TakesNoBodyMixin, APIView):
+class WithdrawalApproveView(APIView):
     permission_classes = [DECIDE_WITHDRAWALS]
 
     @extend_schema(
@@ -96,7 +97,7 @@ class WithdrawalApproveView(TakesNoBodyMixin, APIView):
         return _decided(request, pk, services.approve_withdrawal)
 
 
-class WithdrawalRejectView(TakesNoBodyMixin, APIView):
+class WithdrawalRejectView(APIView):
     permission_classes = [DECIDE_WITHDRAWALS]
 
     @extend_schema(
