@@ -13,16 +13,25 @@ from other sessions are forgotten then.
 Links carry the order id signed with SECRET_KEY (django.core.signing, salted) and stay
 valid LINK_MAX_AGE: long enough for a delivery and a return, and a password reset for a
 completed account never needs them.
+
+A returning guest whose session does not see every order can ask for an account link
+instead: emailed to the account's address, it proves the mailbox as every order link
+would, and shows the session all the account's orders (ACCOUNT_LINK_MAX_AGE; it stops
+working once the account is completed).
 """
 
 from datetime import datetime, timedelta
 
-from django.contrib.auth import login
+from django.conf import settings
+from django.contrib.auth import get_user_model, login
 from django.core import signing
+from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q, QuerySet
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.api import GuestThrottle
 from orders.models import Order
@@ -30,6 +39,8 @@ from shop import cart
 
 SALT = "orders.guest-link"
 LINK_MAX_AGE = timedelta(days=30)
+ACCOUNT_SALT = "orders.guest-account"
+ACCOUNT_LINK_MAX_AGE = timedelta(days=2)
 SESSION_KEY = "guest"
 
 
@@ -46,6 +57,22 @@ def order_from_token(token: str) -> Order | None:
     except signing.BadSignature:  # SignatureExpired is one
         return None
     return Order.objects.select_related("user").filter(pk=pk).first()
+
+
+def account_link(user) -> str:
+    """The path of the signed link that shows a guest account all its orders."""
+    token = signing.dumps(user.pk, salt=ACCOUNT_SALT, compress=True)
+    return reverse("orders:guest-account", args=[token])
+
+
+def account_from_token(token: str):
+    """The guest account a link's token names, or None when it is tampered with, too
+    old, or the account has been completed since."""
+    try:
+        pk = signing.loads(token, salt=ACCOUNT_SALT, max_age=ACCOUNT_LINK_MAX_AGE)
+    except signing.BadSignature:  # SignatureExpired is one
+        return None
+    return get_user_model().objects.filter(pk=pk, is_guest=True, is_active=True).first()
 
 
 def sign_in(request, user) -> None:
@@ -67,6 +94,30 @@ def grant(request, order: Order) -> None:
     orders = scope.get("orders", [])
     if str(order.pk) not in orders:
         request.session[SESSION_KEY] = {**scope, "orders": [*orders, str(order.pk)]}
+
+
+def send_account_link(request, user) -> None:
+    """Email `user` (a guest) the account link, in the language of this request."""
+    context = {
+        "email": user.email,
+        "link": request.build_absolute_uri(account_link(user)),
+        "hours": int(ACCOUNT_LINK_MAX_AGE.total_seconds() // 3600),
+        "shop_name": settings.SHOP_NAME,
+    }
+    message = EmailMultiAlternatives(
+        subject=_("Your orders at %(shop)s") % {"shop": settings.SHOP_NAME},
+        body=render_to_string("emails/guest_account.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string("emails/guest_account.html", context), "text/html")
+    message.send()
+
+
+def grant_all(request, user) -> None:
+    """Let the guest's session see every order and address of `user` (it opened the
+    account link)."""
+    request.session[SESSION_KEY] = {"since": user.date_joined.isoformat(), "orders": []}
 
 
 def _since(request) -> datetime:

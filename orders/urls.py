@@ -23,5 +23,7 @@ order_patterns = [
     path("<uuid:pk>/cancel/", views.order_cancel, name="cancel"),
     path("<uuid:pk>/buy-again/", views.order_buy_again, name="buy-again"),
     path("<uuid:pk>/account/", views.order_complete_account, name="complete-account"),
+    path("<uuid:pk>/account-link/", views.order_account_link, name="account-link"),
+    path("account/<str:token>/", views.guest_account, name="guest-account"),
     path("link/<str:token>/", views.order_link, name="link"),
 ]

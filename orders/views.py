@@ -115,6 +115,7 @@ def _guest_context(request, order: Order, form=None) -> dict:
     return {
         "guest_link": request.build_absolute_uri(guest.order_link(order)),
         "account_form": form or SetPasswordForm(request.user),
+        "sees_all_orders": guest.sees_all_orders(request, selectors.orders_of(user=request.user)),
     }
 
 
@@ -139,6 +140,43 @@ def order_link(request, token):
 
 @login_required
 @require_POST
+def order_account_link(request, pk):
+    """A guest whose session does not see all the account's orders asks for the account
+    link by email (orders.guest): opening it shows them all, then the account can be made."""
+    order = _own_order(request, pk)
+    if not request.user.is_guest:
+        return redirect(order)
+    if (wait := guest.throttled(request)) is not None:
+        return guest.throttled_response(request, wait)
+    guest.send_account_link(request, request.user)
+    messages.success(
+        request,
+        _("We emailed a link to %(email)s: open it to see all your orders here.")
+        % {"email": request.user.email},
+    )
+    return redirect(order)
+
+
+@never_cache
+@require_GET
+def guest_account(request, token):
+    """The emailed account link: the guest is signed in and sees every order of the
+    account, newest first, ready to create the account. Tampered, expired or completed
+    since: 404."""
+    if (wait := guest.throttled(request)) is not None:
+        return guest.throttled_response(request, wait)
+    user = guest.account_from_token(token)
+    if user is None:
+        raise Http404("No such account link.")
+    guest.sign_in(request, user)
+    guest.grant_all(request, user)
+    messages.success(request, _("Here are all your orders: choose a password to keep them."))
+    latest = selectors.orders_of(user=user).order_by("-created_at").first()
+    return redirect(latest if latest is not None else "orders:list")
+
+
+@login_required
+@require_POST
 def order_complete_account(request, pk):
     """A guest sets a password on the order page: their guest account becomes a full one
     with all its orders (only when this session sees all of them: orders.guest)."""
@@ -151,8 +189,8 @@ def order_complete_account(request, pk):
         messages.error(
             request,
             _(
-                "This email address has earlier guest orders: open each of them from the "
-                "link in its email, then create your account."
+                "This email address has earlier guest orders: ask for the link that shows "
+                "them all (Email me the link), then create your account."
             ),
         )
         return redirect(order)

@@ -2,12 +2,14 @@
 signed-in guest, the signed order link, completing the account, the throttle, and what
 a guest's session may see."""
 
+import re
 import time
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 from django.core import signing
+from django.test import Client
 from django.urls import reverse
 
 from orders import guest
@@ -230,11 +232,64 @@ def test_someone_typing_a_guests_address_sees_none_of_their_orders(client, lamp,
         follow=True,
     )
     assert messages_of(response)[-1] == (
-        "This email address has earlier guest orders: open each of them from the link in "
-        "its email, then create your account."
+        "This email address has earlier guest orders: ask for the link that shows them all "
+        "(Email me the link), then create your account."
     )
     owner.refresh_from_db()
     assert (owner.is_guest, owner.has_usable_password()) == (True, False)
+    # The page offers the emailed link instead of the password form; the link goes to
+    # the owner's mailbox, never to whoever typed the address.
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert 'data-testid="earlier-orders"' in page and "new_password1" not in page
+
+
+def test_the_emailed_account_link_shows_every_order_and_completes_the_account(
+    client, lamp, stripe_sim, mailoutbox
+):
+    owner = guest_account(email="guest@example.com")
+    earlier = make_order(user=owner)
+    AddressFactory(user=owner, line1="Earlier street 1")
+    client.post(reverse("shop:cart-add", args=[lamp.pk]), {"quantity": 1})
+    order = check_out_as_guest(client)
+    mailoutbox.clear()
+
+    response = client.post(reverse("orders:account-link", args=[order.pk]), follow=True)
+
+    assert messages_of(response)[-1] == (
+        "We emailed a link to guest@example.com: open it to see all your orders here."
+    )
+    (email,) = mailoutbox
+    assert email.to == ["guest@example.com"]
+    path = re.search(r"http://testserver(/orders/account/\S+/)", email.body)[1]
+
+    reader = Client()  # the owner, from their mailbox, in another browser
+    opened = reader.get(path, follow=True)
+    assert opened.redirect_chain[-1][0] == order.get_absolute_url()
+    assert reader.get(earlier.get_absolute_url()).status_code == 200
+    assert "new_password1" in reader.get(order.get_absolute_url()).content.decode()
+    reader.post(
+        reverse("orders:complete-account", args=[order.pk]),
+        {"new_password1": PASSWORD, "new_password2": PASSWORD},
+    )
+    owner.refresh_from_db()
+    assert owner.is_guest is False
+    # The mailbox was proven: the earlier address stays with the account.
+    assert "Earlier street 1" in Address.objects.values_list("line1", flat=True)
+    # Completed: the link is spent.
+    assert Client().get(path).status_code == 404
+
+
+@pytest.mark.parametrize("token", ["nonsense", signing.dumps(1, salt="orders.guest-link")])
+def test_a_tampered_account_link_is_not_found(client, token):
+    assert client.get(reverse("orders:guest-account", args=[token])).status_code == 404
+
+
+def test_an_account_link_older_than_its_age_is_not_found(client, monkeypatch):
+    owner = guest_account(email="guest@example.com")
+    path = guest.account_link(owner)
+    later = time.time() + guest.ACCOUNT_LINK_MAX_AGE.total_seconds() + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert client.get(path).status_code == 404
 
 
 def test_the_earlier_orders_link_lets_the_guest_complete_the_account(client, lamp, stripe_sim):
