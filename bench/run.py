@@ -491,7 +491,8 @@ class Bench:
                 "raw": "SQL transaction only: psycopg, prepared statements, no Django",
                 "service": "place_order() in threads, after-commit Stripe step disabled",
                 "service_goods": "the service arm shipping to an address with a shipping "
-                "method, a percent coupon (its row locked, its use counted) and tax",
+                "method, an unlimited percent coupon (its row share-locked, its use "
+                "recorded) and tax",
                 "service_stripe": "place_order() in threads, PaymentIntent at the simulator "
                 "after commit + start_payment",
                 "service_procs": "place_order() in processes of one thread (no GIL shared), "

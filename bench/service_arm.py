@@ -8,8 +8,8 @@ Needs Django set up (the benchmark runner or pytest-django does it).
 
 `run(..., goods=True)` is the `service_goods` arm: the same loop, each order shipped to
 the client's address by a shipping method, with a percent coupon and a tax rate (the
-v1.1 checkout: address and method lookups, the coupon row locked and its use counted,
-the breakdown computed and stored).
+v1.1 checkout: address and method lookups, the unlimited coupon's row share-locked and
+its use recorded, the breakdown computed and stored).
 
 `run_processes` is the same loop in N processes of one thread each (`service_procs`):
 not an arm the issue defines, but it shows how much of the gap to the raw floor is the

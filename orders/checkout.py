@@ -287,7 +287,7 @@ def _place(*, user, quantities, delivery, idempotency_key, fingerprint) -> Order
     )
     if quote.coupon is not None:
         # Lock order: the (new) order row, the coupon row, then the inventory rows.
-        coupons.redeem(coupon_id=quote.coupon.pk, user=user, order_id=order.pk)
+        coupons.redeem(coupon=quote.coupon, user=user, order_id=order.pk)
     inventory.reserve(
         quantities=quantities,
         actor=user,

@@ -300,7 +300,7 @@ def recover_late_payment(*, order: Order) -> bool:
             ensure_can(order, order.recover_late_payment)
             events.publish(OrderPaying(order=order))
             if order.coupon_id is not None:
-                coupons.redeem(coupon_id=order.coupon_id, user=order.user, order_id=order.pk)
+                coupons.redeem(coupon=order.coupon, user=order.user, order_id=order.pk)
             quantities = order_quantities(order)
             reason = f"order {order.pk} paid late"
             inventory.reserve(quantities=quantities, reason=reason)

@@ -4,6 +4,7 @@ are counted by checkout (pricing.coupons) and only shown."""
 
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyTabularInline
@@ -60,7 +61,7 @@ class CouponAdmin(PricingRuleAdmin):
         "code",
         "kind",
         "value",
-        "uses",
+        "uses_held",
         "max_uses",
         "max_uses_per_customer",
         "starts_at",
@@ -69,11 +70,26 @@ class CouponAdmin(PricingRuleAdmin):
     ]
     list_filter = ["kind", "is_active"]
     search_fields = ["code"]
-    readonly_fields = ["uses", "created_at"]
+    readonly_fields = ["uses_held", "created_at"]
     inlines = [CouponUseInline]
+
+    def get_queryset(self, request):
+        # Counted from the use rows: an unlimited coupon keeps no count (pricing.coupons).
+        return super().get_queryset(request).annotate(held=Count("use_rows"))
+
+    @admin.display(description=_("uses"), ordering="held")
+    def uses_held(self, coupon):
+        return coupon.held
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None:
+            # A lowered max_uses is checked against the uses there are, on the form.
+            obj.uses = obj.held
+        return form
 
     def has_delete_permission(self, request, obj=None):
         # A coupon orders have used stays (their snapshots name it); deactivate it instead.
-        if obj is not None and obj.uses:
+        if obj is not None and getattr(obj, "held", obj.uses):
             return False
         return super().has_delete_permission(request, obj)

@@ -87,8 +87,11 @@ class TaxRate(models.Model):
 
 
 class Coupon(models.Model):
-    """A discount code. `uses` counts the orders holding a use (one CouponUse each); it
-    changes only in pricing.coupons, under the coupon's row lock."""
+    """A discount code. Each order holding a use has a CouponUse row. A limited coupon
+    (`max_uses` or `max_uses_per_customer` set) also counts them in `uses`, changed only
+    in pricing.coupons under the coupon's row lock; an unlimited one leaves `uses` alone
+    (its checkouts need not wait for each other) and is counted afresh when staff limit
+    it (pricing.services)."""
 
     class Kind(models.TextChoices):
         PERCENT = "percent", _("Percent off the subtotal")
@@ -156,6 +159,10 @@ class Coupon(models.Model):
     @property
     def is_current(self) -> bool:
         return self.is_valid_at(timezone.now())
+
+    @property
+    def is_limited(self) -> bool:
+        return self.max_uses is not None or self.max_uses_per_customer is not None
 
 
 class CouponUse(models.Model):

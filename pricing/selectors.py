@@ -42,10 +42,13 @@ def coupon_use_order_ids() -> QuerySet:
 
 
 def coupon_discrepancies() -> list[dict]:
-    """Coupons whose `uses` differs from their use rows or passes `max_uses`: one query."""
+    """Limited coupons whose `uses` differs from their use rows, and coupons with more
+    uses than `max_uses`: one query. (An unlimited coupon keeps no count:
+    pricing.coupons.)"""
+    limited = Q(max_uses__isnull=False) | Q(max_uses_per_customer__isnull=False)
     rows = (
         Coupon.objects.annotate(rows=Count("use_rows"))
-        .filter(~Q(uses=F("rows")) | Q(max_uses__isnull=False, uses__gt=F("max_uses")))
+        .filter((limited & ~Q(uses=F("rows"))) | Q(max_uses__isnull=False, rows__gt=F("max_uses")))
         .values("pk", "code", "uses", "rows", "max_uses")
     )
     return [{**row, "broken": ["coupon uses != its use rows, or above max_uses"]} for row in rows]

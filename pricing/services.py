@@ -60,16 +60,21 @@ def create_pricing_rule(*, rule: PricingRule, actor) -> PricingRule:
 @transaction.atomic
 def update_pricing_rule(*, rule: PricingRule, actor, fields: Collection[str]) -> PricingRule:
     """Save the staff-set `fields` of `rule` (the values already assigned on it) and audit
-    them before and after. Only those columns are written: a checkout counting a use of
-    the coupon meanwhile keeps its count. Raises ValidationError on invalid values."""
+    them before and after. Only those columns (and a coupon's count, taken under its
+    lock) are written: a checkout counting a use of the coupon meanwhile keeps it.
+    Raises ValidationError on invalid values (a `max_uses` below the uses there are)."""
     fields = [name for name in _staff_set(rule) if name in fields]
     if not fields:
         return rule
     current = type(rule).objects.select_for_update().get(pk=rule.pk)
+    saved = fields
     if isinstance(rule, Coupon):
-        rule.uses = current.uses  # checked against a lowered max_uses
+        # Under this lock no checkout holds the coupon: a limited coupon's count is
+        # taken afresh (an unlimited one's checkouts did not keep it; pricing.coupons).
+        rule.uses = rule.use_rows.count() if rule.is_limited else current.uses
+        saved = [*fields, "uses"]
     rule.full_clean()
-    rule.save(update_fields=fields)
+    rule.save(update_fields=saved)
     _record(
         rule,
         _AUDIT[type(rule)].updated,

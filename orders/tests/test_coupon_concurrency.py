@@ -3,16 +3,21 @@ PostgreSQL transactions, exact counts (the coupon row lock between the order row
 the inventory rows)."""
 
 import random
+import threading
+import time
 
 import pytest
+from django.db import connection, transaction
 
 from orders import services
 from orders.checkout import Delivery, place_order
 from orders.models import Order
 from orders.selectors import money_discrepancies, stock_discrepancies
 from orders.tests.factories import make_due
+from pricing import services as pricing_services
 from pricing.exceptions import CouponExhausted
 from pricing.models import Coupon, CouponUse
+from pricing.selectors import coupon_discrepancies
 from pricing.tests.factories import CouponFactory, ShippingMethodFactory
 from shop.models import Inventory
 from shop.tests.concurrency import run_concurrently
@@ -118,7 +123,9 @@ def test_mixed_carts_and_coupons_do_not_deadlock():
     assert errors_of(outcomes) == []
     assert Order.objects.filter(status=Order.Status.CANCELLED).count() == 16
     assert Order.objects.filter(status=Order.Status.CREATED).count() == 16
-    assert {c.code: c.uses for c in Coupon.objects.all()} == {"ALPHA": 8, "BETA": 8}
+    # Unlimited coupons keep no count: their use rows are it.
+    held = {c.code: c.use_rows.count() for c in Coupon.objects.all()}
+    assert held == {"ALPHA": 8, "BETA": 8}
     assert CouponUse.objects.count() == 16
     assert stock_discrepancies() == []
     assert money_discrepancies() == []
@@ -154,3 +161,95 @@ def test_racing_cancel_and_expiry_give_each_use_back_exactly_once():
     assert AuditEvent.objects.filter(action="coupon.released").count() == 10
     inv = Inventory.objects.get(pk=product.pk)
     assert (inv.available, inv.reserved) == (100, 0)
+
+
+def hold_a_use(code: str, holding, release):
+    """A checkout with `code` that keeps its transaction open until `release` is set."""
+
+    def checkout():
+        with transaction.atomic():
+            place_order(
+                user=UserFactory(),
+                lines=[(ProductFactory(stock=5).pk, 1)],
+                delivery=Delivery(coupon=code),
+            )
+            holding.set()
+            assert release.wait(30)
+
+    return checkout
+
+
+def with_lock_timeout(call):
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '1s'")
+        return call()
+
+
+@pytest.mark.parametrize(("limits", "waits"), [({}, False), ({"max_uses": 100}, True)])
+def test_an_unlimited_coupons_checkouts_do_not_wait_for_each_other(limits, waits):
+    CouponFactory(code="ALL", **limits)
+    holding, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=hold_a_use("ALL", holding, release))
+    holder.start()
+    try:
+        assert holding.wait(30)
+        # A second checkout with the same code while the first is still open.
+        second = run_concurrently(
+            lambda: with_lock_timeout(
+                lambda: place_order(
+                    user=UserFactory(),
+                    lines=[(ProductFactory(stock=5).pk, 1)],
+                    delivery=Delivery(coupon="ALL"),
+                )
+            )
+        )
+    finally:
+        release.set()
+        holder.join()
+
+    if waits:  # a limited coupon's count is kept under its row lock: the second waits
+        assert [type(e).__name__ for e in errors_of(second)] == ["OperationalError"]
+    else:
+        assert errors_of(second) == []
+    assert CouponUse.objects.count() == (1 if waits else 2)
+
+
+def test_staff_limiting_a_coupon_wait_for_its_checkouts_and_count_them():
+    coupon = CouponFactory(code="ALL")
+    for _ in range(3):
+        place_order(
+            user=UserFactory(),
+            lines=[(ProductFactory(stock=5).pk, 1)],
+            delivery=Delivery(coupon="ALL"),
+        )
+    holding, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=hold_a_use("ALL", holding, release))
+    holder.start()
+    assert holding.wait(30)
+    coupon.max_uses = 5
+    limiting = run_concurrently(
+        lambda: pricing_services.update_pricing_rule(
+            rule=coupon, actor=UserFactory(), fields=["max_uses"]
+        ),
+        lambda: (time.sleep(0.5), release.set()),  # the open checkout commits meanwhile
+    )
+    holder.join()
+
+    assert errors_of(limiting) == []
+    coupon.refresh_from_db()
+    assert (coupon.max_uses, coupon.uses) == (5, 4)  # the held use counted too
+    assert coupon_discrepancies() == []
+    # Limited now: one use left, then exhausted.
+    buyers = [UserFactory() for _ in range(4)]
+    outcomes = run_concurrently(
+        *[
+            lambda u=u: place_order(
+                user=u, lines=[(ProductFactory(stock=5).pk, 1)], delivery=Delivery(coupon="ALL")
+            )
+            for u in buyers
+        ]
+    )
+    assert len(results_of(outcomes)) == 1
+    coupon.refresh_from_db()
+    assert coupon.uses == CouponUse.objects.count() == 5

@@ -2,15 +2,17 @@
 before and after, through the API and the admin alike (pricing.services)."""
 
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db import transaction
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from core.tests.helpers import api, client_for
-from pricing import services
+from pricing import coupons, services
+from pricing.exceptions import CouponExhausted
 from pricing.models import Coupon, ShippingMethod, TaxRate
 from pricing.tests.factories import (
     CouponFactory,
@@ -18,7 +20,7 @@ from pricing.tests.factories import (
     TaxRateFactory,
     coupon_admin_form,
 )
-from shop.tests.factories import StaffFactory
+from shop.tests.factories import StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -118,8 +120,8 @@ def test_admin_edits_record_the_changed_fields_before_and_after(admin_client, ad
 def test_an_edit_keeps_a_use_counted_meanwhile():
     """The admin's form holds the coupon as read before the POST; a checkout may count a
     use before it saves. Only the edited columns are written."""
-    coupon = CouponFactory(max_uses=10)
-    Coupon.objects.filter(pk=coupon.pk).update(uses=F("uses") + 1)  # a checkout, meanwhile
+    coupon = CouponFactory(code="TEN", max_uses=10)
+    take_uses("TEN", 1)  # a checkout, meanwhile
     coupon.value = Decimal("20.00")
 
     services.update_pricing_rule(rule=coupon, actor=StaffFactory(), fields=["value"])
@@ -129,15 +131,40 @@ def test_an_edit_keeps_a_use_counted_meanwhile():
 
 
 def test_lowering_max_uses_below_the_uses_counted_meanwhile_is_refused():
-    coupon = CouponFactory(max_uses=10)
-    Coupon.objects.filter(pk=coupon.pk).update(uses=3)
+    coupon = CouponFactory(code="TEN", max_uses=10)
+    take_uses("TEN", 3)
+    before = events()
     coupon.max_uses = 2
 
     with pytest.raises(ValidationError):
         services.update_pricing_rule(rule=coupon, actor=StaffFactory(), fields=["max_uses"])
 
     coupon.refresh_from_db()
-    assert (coupon.max_uses, events()) == (10, [])
+    assert (coupon.max_uses, coupon.uses, events()) == (10, 3, before)
+
+
+def test_limiting_an_unlimited_coupon_counts_its_uses():
+    """An unlimited coupon keeps no count (pricing.coupons); limiting it counts them."""
+    coupon = CouponFactory(code="ALL")
+    take_uses("ALL", 3)
+    assert Coupon.objects.get(pk=coupon.pk).uses == 0
+    coupon.max_uses = 3
+
+    services.update_pricing_rule(rule=coupon, actor=StaffFactory(), fields=["max_uses"])
+
+    coupon.refresh_from_db()
+    assert (coupon.max_uses, coupon.uses) == (3, 3)
+    with pytest.raises(CouponExhausted):
+        take_uses("ALL", 1)
+
+
+def take_uses(code: str, count: int) -> None:
+    """`count` checkouts' uses of the coupon, each in its own transaction."""
+    for _ in range(count):
+        with transaction.atomic():
+            coupons.redeem(
+                coupon=Coupon.objects.get(code=code), user=UserFactory(), order_id=uuid4()
+            )
 
 
 def test_admin_deletions_one_or_selected_are_audited(admin_client, admin_user):
