@@ -17,7 +17,10 @@ def validate_product_image(file) -> None:
 
     Pillow reads the header and verifies the data; the extension and the browser's
     content type are not trusted. Raises ValidationError with a message for staff.
+    An image already stored (a product saved again) was checked when it was uploaded.
     """
+    if getattr(file, "_committed", False):
+        return
     limit = settings.PRODUCT_IMAGE_MAX_BYTES
     if file.size > limit:
         raise ValidationError(

@@ -217,6 +217,31 @@ def test_staff_upload_an_image_in_the_product_admin_and_get_thumbnails(staff_cli
     assert [r["width"] for r in image.renditions] == [320, 640, 800]
 
 
+def test_saving_a_product_again_keeps_its_stored_image(staff_client):
+    """The stored image was checked when it was uploaded; saving the page again (a new
+    price, say) must not read it as an upload."""
+    product = ProductFactory(price=Decimal("10.00"))
+    image = add_product_image(
+        product=product, content=image_bytes(), filename="front.jpg", alt="Front view"
+    )
+    data = product_form(product, price="12.00", **inline_management("images", total=1, initial=1))
+    data.update(
+        {
+            "images-0-id": str(image.pk),
+            "images-0-product": str(product.pk),
+            "images-0-alt": "Front view",
+            "images-0-position": "0",
+        }
+    )
+
+    response = staff_client.post(reverse("admin:shop_product_change", args=[product.pk]), data)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    product.refresh_from_db()
+    assert product.price == Decimal("12.00")
+    assert ProductImage.objects.get().image.name == image.image.name
+
+
 @pytest.mark.parametrize(
     ("upload", "message"),
     [
