@@ -164,6 +164,17 @@ class OrderAdmin(admin.ModelAdmin):
             payment = getattr(obj, "payment", None)
             context["payment"] = payment
             context["refunds"] = list(payment.refunds.all()) if payment is not None else []
+            # Paid with no card payment that went through: the wallet paid it (the only
+            # other way; its card PaymentIntent is being cancelled); its payment and any
+            # refund are wallet ledger entries.
+            paid = obj.status in (Order.Status.PAID, Order.Status.FULFILLED, Order.Status.REFUNDED)
+            context["paid_from_wallet"] = paid and (
+                payment is None or payment.status != "succeeded"
+            )
+            if context["paid_from_wallet"] and request.user.has_perm("wallets.view_ledgerentry"):
+                context["ledger_url"] = "{}?{}".format(
+                    reverse("admin:wallets_ledgerentry_changelist"), urlencode({"q": str(obj.pk)})
+                )
             context["can_refund"] = obj.status in (
                 Order.Status.PAID,
                 Order.Status.FULFILLED,

@@ -186,12 +186,15 @@ def test_a_wallet_paid_order_is_refunded_to_the_wallet_with_the_reason(staff_cli
     fund(buyer, "30.00")
     product = ProductFactory(stock=5, price=Decimal("20.00"))
     pending = make_order(user=buyer, lines=[(product.pk, 1)], status=S.PAYMENT_PENDING)
+    with_payment(pending, received=False)  # the card payment the customer started first
     wallet_services.pay_order(order=pending, user=buyer)
 
     page = staff_client.get(change_url(pending)).content.decode()
     staff_client.post(refund_url(pending), {"reason": "late", "confirm": "yes"})
 
-    assert "No card payment" in page
+    assert 'data-testid="paid-from-wallet"' in page
+    assert "Nothing was received by card: its PaymentIntent pi_test_1 is cancelled." in page
+    assert 'data-testid="amount-refunded"' not in page
     assert balance(buyer) == Decimal("30.00")
     event = AuditEvent.objects.get(action="payment.refunded_to_wallet")
     assert event.after["reason"] == "late"

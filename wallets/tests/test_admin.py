@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from orders.tests.factories import make_order
 from shop.tests.factories import StaffFactory, UserFactory
 from wallets import services
 from wallets.models import Deposit, LedgerEntry, Wallet, Withdrawal
@@ -129,3 +130,17 @@ def test_wallet_records_are_read_only(staff_client):
     )
     assert page.status_code == 403
     assert balance(customer) == D("10.00")
+
+
+def test_the_order_page_says_a_wallet_paid_order_was_paid_from_the_wallet(staff_client):
+    customer = UserFactory()
+    fund(customer, "50.00")
+    order = make_order(user=customer)
+    services.pay_order(order=order, user=customer)
+
+    html = staff_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+
+    assert 'data-testid="paid-from-wallet"' in html
+    ledger = reverse("admin:wallets_ledgerentry_changelist")
+    assert f'href="{ledger}?q={order.pk}"' in html
+    assert 'data-testid="amount-refunded"' not in html  # no card figures for it
