@@ -17,7 +17,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_fsm import can_proceed
@@ -67,6 +67,16 @@ def order_detail(request, pk):
     return render(request, "orders/detail.html", _detail_context(request, order))
 
 
+# A card refund's state in the customer's words (payments.Refund.Status values; orders
+# reads refunds through the relation payments declares, never importing it).
+CARD_REFUND_STATES = {
+    "pending": gettext_lazy("On its way to your card"),
+    "succeeded": gettext_lazy("Refunded to your card"),
+    "failed": gettext_lazy("Not refunded yet: we are looking into it"),
+    "canceled": gettext_lazy("Not refunded yet: we are looking into it"),
+}
+
+
 def _detail_context(request, order: Order, account_form=None) -> dict:
     payment = getattr(order, "payment", None)
     holding = order.status in Order.HOLDING_STOCK
@@ -80,6 +90,10 @@ def _detail_context(request, order: Order, account_form=None) -> dict:
         "items": order.items.all(),
         "payment": payment,
         "timeline": selectors.order_timeline(order=order),
+        "card_refunds": [
+            (refund, CARD_REFUND_STATES[refund.status])
+            for refund in (payment.refunds.order_by("created_at") if payment else [])
+        ],
         "confirming": confirming,
         "can_cancel": can_proceed(order.cancel) and not confirming,
         "can_pay": _awaiting_payment(order) and not confirming,

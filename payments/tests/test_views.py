@@ -2,6 +2,7 @@
 back to after confirming a payment (order_pay_return), and the PaymentIntent a checkout
 from the checkout page gets after its commit."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,7 @@ from django.urls import reverse
 from orders.models import Order
 from orders.tests.factories import make_due, make_order
 from payments import gateway
-from payments.models import Payment
+from payments.models import Payment, Refund
 from payments.services import apply_payment_intent, ensure_payment
 from payments.tests.helpers import checkout as checkout_order
 from payments.tests.helpers import confirm, payment_of, retrieve
@@ -271,3 +272,23 @@ def test_back_to_someone_elses_order_is_404(customer_client):
     response = customer_client.get(reverse("orders:pay-return", args=[order.pk]))
 
     assert response.status_code == 404
+
+
+def test_the_customer_sees_each_card_refund_and_where_it_is(client, mug):
+    order = make_order(lines=[(mug.pk, 2)], status=S.PAID)
+    payment = Payment.objects.create(
+        order=order,
+        stripe_payment_intent_id="pi_refunds",
+        amount=order.total,
+        currency=order.currency,
+        status=Payment.Status.SUCCEEDED,
+        amount_received=order.total,
+    )
+    Refund.objects.create(payment=payment, amount=Decimal("5.00"), status="succeeded")
+    Refund.objects.create(payment=payment, amount=Decimal("2.50"), status="pending")
+    client.force_login(order.user)
+
+    html = client.get(order.get_absolute_url()).content.decode()
+
+    refunds = re.findall(r'data-testid="refund">.*?</time>: (.*?)</li>', html)
+    assert refunds == ["$5.00 · Refunded to your card", "$2.50 · On its way to your card"]
