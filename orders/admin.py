@@ -21,7 +21,7 @@ from orders import emails
 from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderEmail, OrderItem
 from orders.selectors import address_lines
-from orders.services import cancel_order, fulfil_order
+from orders.services import cancel_order, ensure_can, fulfil_order
 
 
 class StaffTransition(NamedTuple):
@@ -253,7 +253,17 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Cancel selected orders"), permissions=["change"])
     def cancel_selected(self, request, queryset):
         if not confirmed(request):
-            orders = list(queryset.select_related("user"))
+            # Ask only about what can be cancelled: the rest is refused here, not after.
+            orders = []
+            for order in queryset.select_related("user"):
+                try:
+                    ensure_can(order, order.cancel)
+                except InvalidTransition as exc:
+                    self.message_user(request, exc.detail, messages.ERROR)
+                else:
+                    orders.append(order)
+            if not orders:
+                return None
             return confirm_action(
                 request,
                 self,

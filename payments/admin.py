@@ -22,7 +22,7 @@ from core.templatetags.money import money
 from orders.models import Order
 from payments.models import Payment, Refund, WebhookEvent
 from payments.selectors import refundable_amount
-from payments.services import REFUND_REASON_LENGTH, refund_payment
+from payments.services import REFUND_REASON_LENGTH, check_refund, refund_payment
 from payments.webhooks import process_event
 
 # The same permission as POST orders/{id}/refund (API.md "Staff permissions").
@@ -106,6 +106,11 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return redirect(back)
         amount, restock, reason = (form.cleaned_data[k] for k in ("amount", "restock", "reason"))
         if not confirmed(request):
+            try:  # ask only about a refund that can happen
+                check_refund(order=order, amount=amount, restock=restock)
+            except ShopError as exc:
+                self.message_user(request, f"{order}: {exc.detail}", messages.ERROR)
+                return redirect(back)
             remaining = refundable_amount(order=order)
             return confirm_action(
                 request,
@@ -164,7 +169,16 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return None
         restock = request.POST.get("restock") == "on"
         if not confirmed(request):
-            payments = list(queryset.select_related("order"))
+            payments = []  # ask only about refunds that can happen
+            for payment in queryset.select_related("order"):
+                try:
+                    check_refund(order=payment.order, amount=amount, restock=restock)
+                except ShopError as exc:
+                    self.message_user(request, f"{payment}: {exc.detail}", messages.ERROR)
+                else:
+                    payments.append(payment)
+            if not payments:
+                return None
             return confirm_action(
                 request,
                 self,

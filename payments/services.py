@@ -36,6 +36,7 @@ from payments import gateway
 from payments.exceptions import InvalidRefund, PaymentInProgress, PaymentUnavailable
 from payments.metrics import RECONCILIATION_FIXES, count_reconciliation_run
 from payments.models import Payment, Refund, WebhookEvent
+from payments.selectors import refundable_amount
 from wallets import selectors as wallet_selectors
 from wallets import services as wallet_services
 from wallets.models import Deposit, LedgerEntry
@@ -527,6 +528,16 @@ def refund_payment(
         if completes:
             order_services.refund_order(order=order, actor=actor, restock=restock)
     return refund
+
+
+def check_refund(*, order: Order, amount: Decimal | None, restock: bool = False) -> Decimal:
+    """The amount refund_payment would refund now (all that is left when `amount` is
+    None), or its InvalidTransition or InvalidRefund; locks and changes nothing. The admin
+    asks staff to confirm only a refund that can happen."""
+    remaining = refundable_amount(order=order)
+    if order.status not in _REFUNDABLE or remaining is None:
+        raise InvalidTransition(f"Order {order.short_id} is not refundable.")
+    return _refund_amount(amount, remaining=remaining, order=order, restock=restock)
 
 
 def _ensure_unchanged(expected: Decimal | None, *, remaining: Decimal, order: Order) -> None:

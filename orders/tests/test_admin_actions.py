@@ -197,6 +197,22 @@ def test_cancel_action_asks_first_and_changes_nothing(staff_client, product):
     assert stock(product) == (6, 4)
 
 
+def test_cancel_action_asks_only_about_the_orders_it_can_cancel(staff_client, product):
+    fulfilled = make_order(lines=[(product.pk, 1)], status=S.FULFILLED)
+    open_order = make_order(lines=[(product.pk, 1)])
+
+    alone = run_action(staff_client, "cancel_selected", [fulfilled], confirm=False)
+    both = run_action(staff_client, "cancel_selected", [fulfilled, open_order], confirm=False)
+
+    # Refused at once, without a confirmation page that could only fail.
+    assert "admin/confirm_action.html" not in [t.name for t in alone.templates]
+    assert f"Order {fulfilled.short_id} cannot be cancelled" in " ".join(messages_of(alone))
+    page = both.content.decode()
+    assert f'name="_selected_action" value="{open_order.pk}"' in page
+    assert f'name="_selected_action" value="{fulfilled.pk}"' not in page
+    assert [status_of(fulfilled), status_of(open_order)] == [S.FULFILLED, S.CREATED]
+
+
 def test_cancel_action_releases_stock(staff_client, superuser, product):
     orders = [
         make_order(lines=[(product.pk, 2)], status=S.CREATED),

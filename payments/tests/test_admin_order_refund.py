@@ -66,19 +66,28 @@ def test_the_order_page_shows_the_payment_its_refunds_and_the_refund_form(staff_
     assert 'placeholder="40.00"' in page  # what is left
 
 
+def test_an_impossible_refund_is_refused_before_asking(staff_client, order):
+    response = staff_client.post(refund_url(order), {"amount": "100.00"}, follow=True)
+
+    assert "admin/confirm_action.html" not in [t.name for t in response.templates]
+    assert messages_of(response) == [f"{order}: The refund must be between 0.01 and 50.00 USD."]
+    assert payment_of(order).amount_refunded == 0
+
+
 def test_the_refund_form_asks_first_and_changes_nothing(staff_client, order, stripe_sim):
+    # All that is left, with the goods back to stock (only a whole refund may restock).
     response = staff_client.post(
-        refund_url(order), {"amount": "10.00", "restock": "on", "reason": "scratched"}
+        refund_url(order), {"amount": "50.00", "restock": "on", "reason": "scratched"}
     )
 
     assert response.templates[0].name == "admin/confirm_action.html"
     page = response.content.decode()
     assert f"Refund order {order.short_id} of ada@example.com?" in page
-    assert "<dt>Amount</dt><dd>$10.00</dd>" in page
+    assert "<dt>Amount</dt><dd>$50.00</dd>" in page
     assert "<dt>Return the goods to stock</dt><dd>yes</dd>" in page
     assert "<dt>Reason</dt><dd>scratched</dd>" in page
     for hidden in (
-        '<input type="hidden" name="amount" value="10.00">',
+        '<input type="hidden" name="amount" value="50.00">',
         '<input type="hidden" name="restock" value="on">',
         '<input type="hidden" name="reason" value="scratched">',
         '<input type="hidden" name="remaining" value="50.00">',
