@@ -59,7 +59,7 @@ class User(AbstractUser):
     """
 
     username = None
-    email = models.EmailField("email address", unique=True)
+    email = models.EmailField(_("email address"), unique=True)
     # A guest checkout's account (shop.services.guest_account): no password, reached
     # through its orders' signed links until the guest completes it into a full account.
     is_guest = models.BooleanField(default=False)
@@ -75,7 +75,7 @@ class User(AbstractUser):
                 Lower("email"),
                 name="shop_user_email_ci_unique",
                 violation_error_code="email_taken",
-                violation_error_message="A user with this email address already exists.",
+                violation_error_message=_("A user with this email address already exists."),
             ),
         ]
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from audit.actions import Action, Entity
 from audit.services import record
 from core.exceptions import NotPermitted
-from core.money import round_money
+from core.money import format_price, round_money
 from orders import services as order_services
 from orders.exceptions import IdempotencyConflict, InvalidTransition
 from orders.models import Order
@@ -91,7 +91,10 @@ def pay_order(*, order: Order, user) -> Order:
             balance = wallet.balance if wallet is not None else Decimal("0.00")
             raise InsufficientFunds(
                 _("Your balance of %(balance)s does not cover the order total of %(total)s.")
-                % {"balance": balance, "total": order.total}
+                % {
+                    "balance": format_price(balance, order.currency),
+                    "total": format_price(order.total, order.currency),
+                }
             )
         ledger.post(
             wallet=wallet,
@@ -263,7 +266,7 @@ def request_withdrawal(*, user, amount: Decimal) -> Withdrawal:
             balance = wallet.balance if wallet is not None else Decimal("0.00")
             raise InsufficientFunds(
                 _("Your balance of %(balance)s does not cover %(amount)s.")
-                % {"balance": balance, "amount": amount}
+                % {"balance": format_price(balance), "amount": format_price(amount)}
             )
         withdrawal = Withdrawal.objects.create(
             wallet=wallet, amount=amount, currency=wallet.currency

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from core.tests.helpers import api, client_for
@@ -271,3 +272,22 @@ def test_emails_speak_the_language_the_customer_shopped_in():
     assert f"Hello {english_order.user.email}," in english.body
     assert english_order.language == translation.get_language()  # outside a request: default
     assert translation.get_language() != "de"  # building emails leaves the worker's alone
+
+
+def test_sign_up_and_a_wallet_refusal_are_german_with_german_amounts(german):
+    UserFactory(email="taken@example.com")
+
+    taken = german.post(
+        reverse("register"),
+        {"email": "taken@example.com", "password1": "x", "password2": "x"},
+    ).content.decode()
+    assert '<label for="id_email">E-Mail-Adresse</label>' in taken
+    assert "Es gibt schon ein Konto mit dieser E-Mail-Adresse." in taken
+
+    owner = UserFactory()
+    fund(owner, "10.00")
+    german.force_login(owner)
+    response = german.post(reverse("wallet:withdraw"), {"withdraw-amount": "10.01"}, follow=True)
+    assert "Ihr Guthaben von 10,00\xa0$ deckt 10,01\xa0$ nicht." in [
+        str(m) for m in response.context["messages"]
+    ]

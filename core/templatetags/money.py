@@ -7,10 +7,9 @@ builds a price by hand.
 
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import format_currency
 from django import template
-from django.conf import settings
-from django.utils.translation import get_language, to_locale
+
+from core.money import format_price
 
 register = template.Library()
 
@@ -24,6 +23,4 @@ def money(amount, currency: str | None = None) -> str:
         value = Decimal(amount)
     except (InvalidOperation, TypeError, ValueError):
         return str(amount)
-    code = (currency or settings.SHOP_CURRENCY).upper()
-    locale = to_locale(get_language() or settings.LANGUAGE_CODE)
-    return format_currency(value, code, locale=locale)
+    return format_price(value, currency)

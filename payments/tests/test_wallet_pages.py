@@ -311,7 +311,7 @@ def test_insufficient_funds_is_a_message_on_the_pay_page(customer_client, custom
 
     assert response.redirect_chain == [(reverse("orders:pay", args=[pending.pk]), 302)]
     assert messages_of(response) == [
-        "Your balance of 24.99 does not cover the order total of 25.00."
+        "Your balance of $24.99 does not cover the order total of $25.00."
     ]
     assert fresh(pending.pk).status == S.PAYMENT_PENDING
     assert ledger_of(customer) == before

@@ -181,14 +181,14 @@ def test_insufficient_funds_is_a_message_and_changes_nothing(customer_client, cu
 
     response = withdraw(customer_client, "10.01", follow=True)
 
-    assert messages_of(response) == ["Your balance of 10.00 does not cover 10.01."]
+    assert messages_of(response) == ["Your balance of $10.00 does not cover $10.01."]
     _unchanged(customer, before)
 
 
 def test_without_a_wallet_a_withdrawal_is_insufficient_funds(customer_client, customer):
     response = withdraw(customer_client, "1.00", follow=True)
 
-    assert messages_of(response) == ["Your balance of 0.00 does not cover 1.00."]
+    assert messages_of(response) == ["Your balance of $0.00 does not cover $1.00."]
     assert Wallet.objects.count() == 0 and Withdrawal.objects.count() == 0
 
 
