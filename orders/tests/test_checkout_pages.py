@@ -147,3 +147,12 @@ def test_an_invalid_coupon_is_a_message_and_changes_nothing(customer_client, cus
     assert "This coupon code is not valid." in messages_of(response)
     assert response.context["quote"].coupon is None
     assert 'data-testid="total">$101.03<' in response.content.decode()  # 84.90 + 16.13 tax
+
+
+def test_the_address_book_is_a_fieldset_named_by_its_legend(customer_client, customer, lamp):
+    AddressFactory(user=customer, country="DE")
+
+    book = customer_client.get(reverse("shop:checkout-address")).content.decode()
+
+    assert '<fieldset class="field">\n  <legend>Deliver to</legend>' in book
+    assert '<label for="">' not in book
