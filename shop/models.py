@@ -263,7 +263,7 @@ class Product(models.Model):
                 not isinstance(names, list)
                 or not names
                 or not all(isinstance(n, str) and n.strip() for n in names)
-                or len(set(names)) != len(names)
+                or len({n.strip().casefold() for n in names}) != len(names)
             ):
                 raise ValidationError(
                     {"option_names": _("List the options by name, each once, e.g. Size, Colour.")}
@@ -287,8 +287,14 @@ class Product(models.Model):
                     % {"parent": parent.name, "names": ", ".join(parent.option_names)}
                 }
             )
-        twins = Product.objects.filter(parent=parent, options=values).exclude(pk=self.pk)
-        if twins.exists():
+        # "s / rot" repeats "S / Rot": customers would see both.
+        folded = {name: value.strip().casefold() for name, value in values.items()}
+        siblings = Product.objects.filter(parent=parent).exclude(pk=self.pk).only("options")
+        if any(
+            {name: str(value).strip().casefold() for name, value in sibling.options.items()}
+            == folded
+            for sibling in siblings
+        ):
             raise ValidationError(
                 {
                     "options": _("%(parent)s already has a variant %(label)s.")

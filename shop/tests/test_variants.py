@@ -76,6 +76,21 @@ def test_two_variants_never_share_their_values(tee, staff):
             actor=staff,
         )
     assert caught.value.message_dict == {"options": ["Cotton tee already has a variant M / Blue."]}
+    # Nor in other letter case: customers would see "m / blue" beside "M / Blue".
+    with pytest.raises(ValidationError):
+        create_variant(
+            parent=tee,
+            sku="TEE-m-blu",
+            options={"Colour": "blue ", "Size": "m"},
+            price=1,
+            actor=staff,
+        )
+    assert not Product.objects.filter(sku="TEE-m-blu").exists()
+
+
+def test_option_names_are_each_once_in_any_letter_case(staff):
+    with pytest.raises(ValidationError):
+        create_parent_product(sku="CAP", name="Cap", option_names=["Size", "size"], actor=staff)
 
 
 def test_only_a_parent_has_variants_and_only_a_variant_a_parent(staff):
