@@ -19,7 +19,7 @@ from core.exceptions import ShopError
 from core.templatetags.money import money
 from orders.models import Order
 from orders.selectors import orders_of
-from payments import gateway
+from payments import card_messages, gateway
 from payments.exceptions import PaymentUnavailable
 from payments.selectors import payment_of
 from payments.services import ensure_payment, refresh_deposit, refresh_payment, start_deposit
@@ -81,6 +81,7 @@ def _card_form(request, *, return_url: str) -> dict:
         "stripe_api_base": settings.STRIPE_API_BASE.rstrip("/"),
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         "return_url": request.build_absolute_uri(return_url),
+        "card_messages": card_messages.translations_json(),
     }
 
 

@@ -137,6 +137,15 @@ def test_a_decline_shows_the_reason_and_the_form_again(customer_client, pending,
     assert 'id="payment-form"' in pay
     assert 'Payment declined</span>: <span class="note">Your card was declined.</span>' in detail
     assert Order.objects.get(pk=pending.pk).status == S.PAYMENT_PENDING
+    # Stripe writes in English; a German customer reads it in German, on the pages and
+    # in the card form's script (its messages come with the form).
+    customer_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    pay = customer_client.get(reverse("orders:pay", args=[pending.pk])).content.decode()
+    detail = customer_client.get(pending.get_absolute_url()).content.decode()
+    assert "Ihre Karte wurde abgelehnt." in pay
+    assert '<span class="note">Ihre Karte wurde abgelehnt.</span>' in detail
+    assert 'data-msg-number="Geben Sie die Kartennummer ein: 12 bis 19 Ziffern."' in pay
+    assert "&quot;Your card was declined.&quot;: &quot;Ihre Karte wurde abgelehnt.&quot;" in pay
 
 
 def test_pay_page_of_an_order_past_its_reservation_offers_no_form(customer_client, pending):

@@ -9,6 +9,10 @@
   var input = form.querySelector("#card-number");
   var button = form.querySelector("button[type=submit]");
   var result = document.getElementById("payment-result");
+  // The page's language: the messages come translated in data-msg-* attributes, and
+  // Stripe's own (English) messages through the data-messages map.
+  var text = form.dataset;
+  var stripeMessages = JSON.parse(text.messages || "{}");
 
   function show(message, isError) {
     result.textContent = message;
@@ -19,14 +23,14 @@
     event.preventDefault();
     var number = input.value.replace(/[\s-]/g, "");
     if (!/^\d{12,19}$/.test(number)) {
-      show("Enter the card number: 12 to 19 digits.", true);
+      show(text.msgNumber, true);
       input.setAttribute("aria-invalid", "true");
       input.focus();
       return;
     }
     input.removeAttribute("aria-invalid");
     button.disabled = true;
-    show("Processing your payment…");
+    show(text.msgProcessing);
     var body = new URLSearchParams();
     body.set("payment_method_data[type]", "card");
     body.set("payment_method_data[card][number]", number);
@@ -49,17 +53,17 @@
       .then(function (answer) {
         var status = answer.data.status;
         if (answer.ok && (status === "succeeded" || status === "processing")) {
-          show("Payment received, confirming…");
+          show(text.msgReceived);
           window.location.assign(form.dataset.next);
           return;
         }
         var error = answer.data.error || {};
-        show(error.message || "The payment could not be completed. Please try again.", true);
+        show(stripeMessages[error.message] || error.message || text.msgFailed, true);
         button.disabled = false;
         input.select();
       })
       .catch(function () {
-        show("The payment service could not be reached. Please try again.", true);
+        show(text.msgUnreachable, true);
         button.disabled = false;
       });
   });

@@ -6,7 +6,8 @@
   if (!form || !form.dataset.stripeKey || typeof Stripe === "undefined") {
     return;
   }
-  var stripe = Stripe(form.dataset.stripeKey);
+  // Stripe's form and its messages in the page's language.
+  var stripe = Stripe(form.dataset.stripeKey, { locale: form.dataset.locale || "auto" });
   var elements = stripe.elements({ clientSecret: form.dataset.secret });
   elements.create("payment").mount("#payment-element");
   var button = form.querySelector("button[type=submit]");
@@ -15,7 +16,7 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     button.disabled = true;
-    result.textContent = "Processing your payment…";
+    result.textContent = form.dataset.msgProcessing;
     stripe
       .confirmPayment({ elements: elements, confirmParams: { return_url: form.dataset.returnUrl } })
       .then(function (outcome) {
