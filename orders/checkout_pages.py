@@ -197,6 +197,7 @@ def coupon_step(request):
     """Apply (or, with `remove`, drop) a coupon; the quote decides whether it is valid."""
     if "remove" in request.POST:
         _choose(request, coupon=None)
+        messages.info(request, _("The coupon was removed."))
         return redirect("shop:checkout-review")
     form = CouponForm(request.POST)
     if not form.is_valid():

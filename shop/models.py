@@ -460,7 +460,7 @@ class Address(models.Model):
         verbose_name_plural = "addresses"
 
     def __str__(self):
-        return f"{self.full_name}, {self.line1}, {self.city}, {self.country.code}"
+        return f"{self.full_name}, {self.line1}, {self.city}, {self.country.name}"
 
     def snapshot(self) -> dict:
         """The address as an order keeps it (plain strings, country as its code)."""

@@ -156,3 +156,16 @@ def test_the_address_book_is_a_fieldset_named_by_its_legend(customer_client, cus
 
     assert '<fieldset class="field">\n  <legend>Deliver to</legend>' in book
     assert '<label for="">' not in book
+
+
+def test_removing_the_coupon_says_so(customer_client, customer, lamp):
+    CouponFactory(code="LAMP10", kind=Coupon.Kind.FIXED, value=Decimal("10.00"))
+    address = AddressFactory(user=customer)
+    customer_client.post(reverse("shop:checkout-address"), {"address": address.pk})
+    customer_client.post(reverse("shop:checkout-shipping"), {"method": "dhl"})
+    customer_client.post(reverse("shop:checkout-coupon"), {"coupon": "lamp10"})
+
+    response = customer_client.post(reverse("shop:checkout-coupon"), {"remove": "1"}, follow=True)
+
+    assert "The coupon was removed." in messages_of(response)
+    assert 'data-testid="breakdown-discount"' not in response.content.decode()

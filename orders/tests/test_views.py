@@ -5,8 +5,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders.models import Order
 from orders.tests.factories import make_order
@@ -177,3 +178,15 @@ def test_an_order_past_its_reservation_has_no_pay_button(customer_client, custom
 
     assert response.context["can_pay"] is False
     assert "Pay now" not in response.content.decode()
+
+
+def test_an_address_names_its_country_in_the_pages_language():
+    snapshot = {"full_name": "Ada", "line1": "Unter den Linden 1", "postal_code": "10117"}
+    snapshot |= {"city": "Berlin", "country": "DE"}
+
+    english = render_to_string("orders/_address.html", {"address": snapshot})
+    with translation.override("de"):
+        german = render_to_string("orders/_address.html", {"address": snapshot})
+
+    assert "<br>Germany</address>" in english
+    assert "<br>Deutschland</address>" in german
