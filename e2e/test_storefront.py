@@ -396,3 +396,27 @@ def test_a_customer_checks_out_with_an_address_express_shipping_a_coupon_and_tax
     )
     assert order.payment.amount == Decimal("49.71")
     assert Coupon.objects.get().uses == 1
+
+
+def test_cancelling_an_order_asks_first(new_page, products):
+    customer = UserFactory()
+    address = AddressFactory(user=customer, country="DE")
+    order = place_order(
+        user=customer,
+        lines=[(products["pen"].pk, 1)],
+        delivery=Delivery(shipping_address_id=address.pk, shipping_method="free"),
+    )
+    page = new_page()
+    log_in(page, customer.email)
+    page.goto(f"/orders/{order.pk}/")
+
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Cancel order").click()
+    expect(page.get_by_test_id("order-status")).to_have_text("Awaiting payment")
+    assert asked == ["Cancel this order? Its items go back on sale."]
+    assert Order.objects.get(pk=order.pk).status == Order.Status.CREATED
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel order").click()
+    expect(page.get_by_test_id("order-status")).to_have_text("Cancelled")

@@ -17,6 +17,16 @@
     });
   });
 
+  // Forms marked data-confirm ask before they submit (cancelling an order cannot be
+  // undone); without scripts they submit at once, as they always did.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+      }
+    });
+  });
+
   // The reservation countdown on the payment page.
   var countdown = document.querySelector("[data-countdown]");
   if (countdown) {
