@@ -95,8 +95,9 @@ SEARCH_SCHEMA = {
     "type": "string",
     "maxLength": SEARCH_MAX_LENGTH,
     "description": "Words of the name, SKU or description (stemmed: `mugs` finds a mug), "
-    "a name spelled nearly right (`mugg`), or part of the name or SKU (`MUG-0`) or of a "
-    "variant's SKU (`TEE-M-RED` finds the tee); `-word` leaves out what holds the word "
+    "a name spelled nearly right (`mugg`), or part of the name or SKU (`MUG-0`); a "
+    "variant's SKU or option values find its parent (`TEE-M-RED`, `navy`); `-word` "
+    "leaves out what holds the word "
     "(`mug -blue`); the best "
     "match first unless `ordering` says otherwise.",
 }

@@ -9,7 +9,8 @@ On PostgreSQL a product matches when
 - or its name or SKU contains the text as typed, as search always did ("MUG-0" finds
   "MUG-001");
 - or, for a product with variants, an active variant's SKU contains it (the SKU on a
-  label, "TEE-M-RED", finds the tee whose page offers that variant).
+  label, "TEE-M-RED", finds the tee whose page offers that variant) or its words match
+  ("navy" or "green tee" find the tee that comes in navy and green).
 A word with a minus in front excludes what holds it, stemmed ("mug -blue": the mugs that
 are not blue); the other conditions look for the rest of the text.
 The best match comes first: the full-text rank (name and SKU weigh more than the
@@ -43,11 +44,15 @@ class IsOneOf(Func):
     output_field = BooleanField()
 
 
-def _parents_of_variants(query: str) -> QuerySet[Product]:
+def _parents_of_variants(query: str, words: SearchQuery | None = None) -> QuerySet[Product]:
+    """The parents of the active variants whose SKU contains `query` or whose own words
+    (name with its option values, SKU) match `words`; without full-text search, whose
+    name or SKU contains it."""
+    matches = Q(sku__icontains=query) | (
+        Q(search_vector=words) if words is not None else Q(name__icontains=query)
+    )
     return (
-        Product.objects.filter(
-            structure=Product.Structure.CHILD, is_active=True, sku__icontains=query
-        )
+        Product.objects.filter(matches, structure=Product.Structure.CHILD, is_active=True)
         .values("parent_id")
         .order_by()
     )
@@ -68,12 +73,12 @@ def search_products(products: QuerySet[Product], *, query: str) -> QuerySet[Prod
     if not postgres:
         if not wanted:
             return products.order_by("name", "id")
-        variant_sku = Q(pk__in=_parents_of_variants(wanted))
-        return products.filter(_contains(wanted) | variant_sku).order_by("name", "id")
+        variant_match = Q(pk__in=_parents_of_variants(wanted))
+        return products.filter(_contains(wanted) | variant_match).order_by("name", "id")
     words = SearchQuery(query, config=CONFIG, search_type="websearch")
     if not wanted:  # only exclusions: what the full-text search leaves
         return products.filter(search_vector=words).order_by("name", "id")
-    variant_sku = Q(IsOneOf(F("pk"), ArraySubquery(_parents_of_variants(wanted))))
+    variant_match = Q(IsOneOf(F("pk"), ArraySubquery(_parents_of_variants(wanted, words))))
     sku_prefix = Case(
         When(sku__istartswith=wanted, then=Value(1.0)),
         default=Value(0.0),
@@ -86,7 +91,7 @@ def search_products(products: QuerySet[Product], *, query: str) -> QuerySet[Prod
             Q(search_vector=words)
             | Q(name_upper__trigram_word_similar=wanted)
             | _contains(wanted)
-            | variant_sku
+            | variant_match
         )
         .annotate(
             rank=SearchRank(F("search_vector"), words)

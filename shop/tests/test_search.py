@@ -158,3 +158,11 @@ def test_other_databases_exclude_by_part_of_the_name_or_sku(catalog, monkeypatch
 
     assert found("mug -blue") == ["Enamel camp mug", "Giant mug"]
     assert found("-mug") == ["Brass pen", "Canvas tote", "Steel kettle"]
+
+
+def test_a_variants_option_values_find_its_parent(catalog):
+    make_tee(actor=StaffFactory(is_superuser=True))  # in Blue and Red
+
+    assert found("red") == ["Cotton tee"]
+    assert found("blue tee")[0] == "Cotton tee"
+    assert "Cotton tee" not in found("green")
