@@ -294,3 +294,12 @@ def test_page_query_count_does_not_grow_with_filters(
         response = client.get(reverse("shop:catalog"), params)
 
     assert len(response.context["page"]) == min(products, 12)
+
+
+def test_a_search_too_long_to_run_says_so_on_the_page(client, catalog):
+    response = client.get(reverse("shop:catalog"), {"q": "mug " * 30})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'aria-invalid="true" aria-describedby="id_q_error"' in html
+    assert re.search(r'id="id_q_error" role="alert">Ensure this value has at most 100', html)
