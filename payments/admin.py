@@ -151,7 +151,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             self.message_user(
                 request,
                 _("%(order)s: refund of %(amount)s recorded.")
-                % {"order": order, "amount": refund.amount},
+                % {"order": order, "amount": money(refund.amount, order.currency)},
                 messages.SUCCESS,
             )
         return redirect(back)
@@ -206,7 +206,10 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 self.message_user(request, f"{payment}: {exc.detail}", messages.ERROR)
             else:
                 self.message_user(
-                    request, f"{payment}: refund of {refund.amount} recorded.", messages.SUCCESS
+                    request,
+                    _("%(order)s: refund of %(amount)s recorded.")
+                    % {"order": payment, "amount": money(refund.amount, payment.currency)},
+                    messages.SUCCESS,
                 )
 
 

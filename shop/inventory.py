@@ -200,6 +200,7 @@ def _move(*, action, deltas: Mapping[int, _Delta], actor, reason, locked=None, r
                     requested=-d.available,
                     available=row.available,
                     name=row.product.name,
+                    taking_away=action == Action.STOCK_ADJUSTED,
                 )
             before = row.snapshot()
             row.available += d.available

@@ -64,7 +64,7 @@ def test_refund_action_with_an_amount_records_and_sends_a_refund(staff_client, s
     response = _run_action(staff_client, PAYMENTS, "refund", [payment.pk], amount="12.50")
 
     assert response.status_code == 200
-    assert _messages(response) == [("success", f"{payment}: refund of 12.50 recorded.")]
+    assert _messages(response) == [("success", f"{payment}: refund of $12.50 recorded.")]
     refund = Refund.objects.get()
     assert (refund.amount, refund.created_by_id, refund.restock) == (
         Decimal("12.50"),

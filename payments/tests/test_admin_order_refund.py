@@ -109,7 +109,7 @@ def test_confirmed_the_refund_is_recorded_with_its_reason_and_sent(
         )
 
     assert response.redirect_chain == [(change_url(order), 302)]
-    assert messages_of(response) == [f"Order {order.short_id}: refund of 10.00 recorded."]
+    assert messages_of(response) == [f"Order {order.short_id}: refund of $10.00 recorded."]
     refund = Refund.objects.get()
     assert (refund.amount, refund.reason, refund.restock, refund.created_by) == (
         Decimal("10.00"),

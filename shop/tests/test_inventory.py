@@ -118,6 +118,8 @@ def test_adjust_below_zero_is_refused_and_changes_nothing(pair, staff):
         11,
         10,
     )
+    # Said as a correction, not as if someone had ordered 11.
+    assert excinfo.value.detail == f"{a.name}: only 10 available, 11 cannot be taken away."
     assert counters(a) == (10, 4, 14)
     assert AuditEvent.objects.count() == events
 
