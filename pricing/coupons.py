@@ -14,7 +14,7 @@ lock it FOR UPDATE (pricing.services), wait for those checkouts, and count its u
 afresh; a checkout that finds it limited once locked takes the FOR UPDATE path instead.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from audit.actions import Action, Entity
 from audit.services import record
@@ -100,7 +100,10 @@ def _lock(*, coupon_id: int, limited: bool) -> Coupon:
 
 def _key_share(coupon_id: int) -> Coupon:
     # The ORM has FOR UPDATE, FOR NO KEY UPDATE and FOR SHARE, not FOR KEY SHARE, the
-    # weakest lock: it conflicts only with FOR UPDATE (and deleting the row).
+    # weakest lock: it conflicts only with FOR UPDATE (and deleting the row). Other
+    # databases (SQLite, `make run`) have no row locks: one writer at a time anyway.
+    if connection.vendor != "postgresql":
+        return Coupon.objects.get(pk=coupon_id)
     table = Coupon._meta.db_table
     query = f'SELECT * FROM "{table}" WHERE "id" = %s FOR KEY SHARE'  # noqa: S608 - our table
     return Coupon.objects.raw(query, [coupon_id])[0]
