@@ -2,8 +2,13 @@
 imports an app (users come from settings.AUTH_USER_MODEL, whichever app owns it)."""
 
 import itertools
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.test import TestCase
@@ -99,3 +104,27 @@ class SilentServer:
             except TimeoutError:
                 continue
             self._held.append(conn)
+
+
+def run_on_sqlite(tmp_path, script: str, **env) -> dict:
+    """Migrate a fresh SQLite database (the demo database of `make run`) in a separate
+    process, run `script` there with `manage.py shell`, and return the JSON object it
+    prints last."""
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "DEBUG": "true",
+        **env,
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=root, env=env, check=True)  # noqa: S603
+    done = subprocess.run(  # noqa: S603
+        [*manage, "shell", "-c", script],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -3,15 +3,10 @@ its stock movements' plain-SQL UPDATE and the audit log's plain-SQL INSERT must 
 too (no FOR UPDATE, same counters, events the ORM reads back as it wrote them).
 
 Locking itself is proven on PostgreSQL elsewhere; this only guards the portability of
-the SQL that shop.inventory and audit.services write by hand, driven by orders.checkout."""
+the SQL that shop.inventory, audit.services and pricing.coupons write by hand, driven
+by orders.checkout."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from core.tests.helpers import run_on_sqlite
 
 SCRIPT = """
 import json
@@ -45,18 +40,7 @@ print(json.dumps({
 
 
 def test_checkout_and_restock_on_the_demo_sqlite_database(tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "DEBUG": "true"}
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
-    done = subprocess.run(  # noqa: S603
-        [*manage, "shell", "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_on_sqlite(tmp_path, SCRIPT)
 
     assert result["status"] == "created"  # Stripe is not reachable from the tests
     assert result["refused"] == "Brass pen: 1 requested, only 0 available."
@@ -73,3 +57,30 @@ def test_checkout_and_restock_on_the_demo_sqlite_database(tmp_path):
         ["inventory.restocked", b, {"available": 0, "reserved": 1, "received": 1},
          {"available": 3, "reserved": 1, "received": 4}, True],
     ]  # fmt: skip
+
+
+COUPON_SCRIPT = """
+import json
+from decimal import Decimal
+from orders.checkout import Delivery, place_order
+from pricing.models import Coupon
+from shop.tests.factories import ProductFactory, UserFactory
+
+product = ProductFactory(price=Decimal("20.00"), stock=5)
+Coupon.objects.create(code="ALL", kind="percent", value=Decimal("10"))
+Coupon.objects.create(code="ONE", kind="fixed", value=Decimal("5"), max_uses=1)
+totals = []
+for code in ("ALL", "ALL", "ONE"):
+    order = place_order(user=UserFactory(), lines=[(product.pk, 1)], delivery=Delivery(coupon=code))
+    totals.append(str(order.total))
+uses = {c.code: c.use_rows.count() for c in Coupon.objects.all()}
+print(json.dumps({"totals": totals, "uses": uses}))
+"""
+
+
+def test_checkouts_with_coupons_on_the_demo_sqlite_database(tmp_path):
+    """An unlimited coupon is share-locked with raw PostgreSQL SQL (pricing.coupons):
+    SQLite, which has no row locks, reads it plainly."""
+    result = run_on_sqlite(tmp_path, COUPON_SCRIPT)
+
+    assert result == {"totals": ["18.00", "18.00", "15.00"], "uses": {"ALL": 2, "ONE": 1}}

@@ -3,13 +3,7 @@ full-text search, trigrams or GIN indexes. Migration 0004 must still apply there
 catalog page and `GET products` must search (part of the name or SKU, as before), filter
 and sort."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from core.tests.helpers import run_on_sqlite
 
 SCRIPT = """
 import json
@@ -39,24 +33,8 @@ print(json.dumps({
 
 
 def test_search_filters_and_sorting_on_the_demo_sqlite_database(tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        "DEBUG": "true",
-        "ALLOWED_HOSTS": "testserver",
-    }
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
-    done = subprocess.run(  # noqa: S603
-        [*manage, "shell", "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    result = run_on_sqlite(tmp_path, SCRIPT, ALLOWED_HOSTS="testserver")
 
-    result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {
         "page": [200, ["Enamel camp mug", "Blue mug"]],
         "api": [200, ["Enamel camp mug"]],
